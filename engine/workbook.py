@@ -1,0 +1,336 @@
+"""Writing workbooks in the form's layout: templates, receipts and exports share it.
+
+A form sheet has a title row, a row of header bands (the form's groups), the header
+row (the fields' labels) and then one row per person or unit. Code columns get a
+dropdown from the hidden code sheet through a defined name, every column its input
+prompt; roster and derived columns are locked on roster rows, the rest unlocked, and
+the sheet is protected without a password. A hidden identity sheet says what the
+workbook is (template, receipt or export), for which region and form version; the
+reader reads it back.
+
+Everything is derived from `engine.form`; nothing here names a field but through it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from itertools import groupby
+from pathlib import Path
+from typing import Any, Literal
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from engine import regions
+from engine.form import CODE_LISTS, FORM_VERSION, FORMS, Field, Form
+
+IDENTITY_SHEET = "_canbao"
+CODES_SHEET = "代码表"
+INSTRUCTIONS_SHEET = "填写说明"
+HEADER_ROW = 2          # 0-based row of the field labels; data starts below it
+FIRST_DATA_ROW = HEADER_ROW + 1
+MAX_PROMPT = 255        # Excel's limit for an input message
+
+WorkbookKind = Literal["template", "receipt", "export"]
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a workbook is; written to the hidden identity sheet and read back on return."""
+
+    kind: WorkbookKind
+    template_id: str          # stable per village (or per exporting region)
+    region_code: str          # the village's 12-digit code, or the exporting region's code
+    form_version: str = FORM_VERSION
+    roster_batch: str = ""
+    generated_at: str = field(default_factory=lambda: dt.datetime.now().isoformat(timespec="seconds"))
+    answers_file: str = ""    # a receipt: the SHA-256 of the file it answers
+    level: str = ""           # an export: the exporting level (county, city)
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [(k, str(v)) for k, v in asdict(self).items()]
+
+    @classmethod
+    def from_pairs(cls, pairs: Mapping[str, str]) -> Identity | None:
+        known = {k: str(pairs[k]) for k in cls.__dataclass_fields__ if k in pairs}
+        if "kind" not in known or "template_id" not in known or "region_code" not in known:
+            return None
+        if known["kind"] not in ("template", "receipt", "export"):
+            return None
+        return cls(**known)  # type: ignore[arg-type]
+
+
+def template_id(region_code: str) -> str:
+    """Stable across regenerations: a village keeps its template id for the whole survey."""
+    return f"CB-{region_code}"
+
+
+@dataclass
+class SheetRow:
+    values: Mapping[str, object]
+    roster: bool = False                                   # a roster row: roster columns locked
+    marks: Mapping[str, tuple[Severity, str]] = field(default_factory=dict)  # key -> (severity, message)
+
+
+def region_values(code: str) -> dict[str, str]:
+    """The derived columns of a row in village `code`."""
+    names = {r.level: r.name for r in regions.load().lineage(code)}
+    return {
+        "region_code": code, "province": names.get("province", ""), "city": names.get("city", ""),
+        "county": names.get("county", ""), "town": names.get("town", ""), "village": names.get("village", ""),
+    }
+
+
+def code_entry(f: Field, value: object) -> object:
+    """A stored code as the dropdown shows it ('11' -> '11 城镇职工基本养老保险')."""
+    cl = f.code_list
+    if cl is None or not isinstance(value, str) or value not in cl.labels:
+        return value
+    return f"{value} {cl.labels[value]}"
+
+
+class FormWorkbook:
+    """One workbook in the form's layout, written to a temporary name and renamed on close."""
+
+    def __init__(self, path: Path, identity: Identity, *, protect: bool = True) -> None:
+        self.path = path
+        self.identity = identity
+        self.protect = protect
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+        self.book = xlsxwriter.Workbook(str(self._tmp), {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False,
+        })
+        self.fmt = _Formats(self.book)
+        self._list_names: dict[str, str] = {}
+
+    # -- sheets -----------------------------------------------------------------------
+
+    def add_sheet(self, name: str) -> Worksheet:
+        return self.book.add_worksheet(name)
+
+    def add_form_sheet(self, form: Form, rows: Iterable[SheetRow], *, title: str,
+                       blank: int = 0, blank_values: Mapping[str, object] | None = None,
+                       header_text: str = "") -> Worksheet:
+        """The form's sheet: title, bands, headers, `rows`, then `blank` empty rows for new
+        persons/units (with `blank_values`, the derived columns, pre-filled)."""
+        self._ensure_code_names()
+        ws = self.book.add_worksheet(form.sheet)
+        self._write_head(ws, form, title)
+        r = FIRST_DATA_ROW
+        for row in rows:
+            self._write_row(ws, form, r, row)
+            r += 1
+        for _ in range(blank):
+            self._write_row(ws, form, r, SheetRow(blank_values or {}))
+            r += 1
+        last = max(r - 1, FIRST_DATA_ROW)
+        self._validate(ws, form, last)
+        self._page_setup(ws, form, header_text or title)
+        ws.autofilter(HEADER_ROW, 0, last, len(form.fields) - 1)
+        if self.protect:
+            ws.protect("", {"sort": True, "autofilter": True, "format_columns": True,
+                            "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
+        return ws
+
+    def add_instructions(self) -> None:
+        ws = self.book.add_worksheet(INSTRUCTIONS_SHEET)
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, 1, 90)
+        ws.write(0, 0, "全民参保登记表 填写说明", self.fmt.title)
+        r = 2
+        for para in INSTRUCTIONS:
+            ws.write(r, 0, para[0], self.fmt.bold)
+            ws.write(r, 1, para[1], self.fmt.wrap)
+            r += 1
+        r += 1
+        ws.write(r, 0, "各列填写要求", self.fmt.title)
+        r += 1
+        for form in FORMS.values():
+            for f in form.fields:
+                if f.prompt:
+                    ws.write(r, 0, f"{form.sheet}：{f.label}", self.fmt.bold)
+                    ws.write(r, 1, f.prompt + ("（必填）" if f.required else ""), self.fmt.wrap)
+                    r += 1
+        r += 1
+        ws.write(r, 0, "代码表", self.fmt.title)
+        r += 1
+        for cl in CODE_LISTS.values():
+            ws.write(r, 0, cl.name, self.fmt.bold)
+            ws.write(r, 1, "；".join(c.entry for c in cl.codes) + f"（来源：{cl.source}）", self.fmt.wrap)
+            r += 1
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+
+    def close(self) -> Path:
+        self._write_codes()
+        self._write_identity()
+        self.book.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self.book.close()
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+    # -- internals --------------------------------------------------------------------
+
+    def _ensure_code_names(self) -> None:
+        if self._list_names:
+            return
+        for i, cl in enumerate(CODE_LISTS.values()):
+            col = xlsxwriter.utility.xl_col_to_name(i)
+            name = f"代码_{cl.name}"
+            self.book.define_name(name, f"='{CODES_SHEET}'!${col}$2:${col}${len(cl.codes) + 1}")
+            self._list_names[cl.name] = name
+
+    def _write_codes(self) -> None:
+        if not self._list_names:
+            return
+        ws = self.book.add_worksheet(CODES_SHEET)
+        lists = list(CODE_LISTS.values())
+        depth = max(len(cl.codes) for cl in lists)
+        ws.write_row(0, 0, [cl.name for cl in lists])
+        for r in range(depth):
+            ws.write_row(r + 1, 0, [cl.codes[r].entry if r < len(cl.codes) else "" for cl in lists])
+        ws.hide()
+
+    def _write_identity(self) -> None:
+        ws = self.book.add_worksheet(IDENTITY_SHEET)
+        ws.write_row(0, 0, ["key", "value"])
+        for r, (k, v) in enumerate(self.identity.rows(), start=1):
+            ws.write_string(r, 0, k)
+            ws.write_string(r, 1, v)
+        ws.hide()
+
+    def _write_head(self, ws: Worksheet, form: Form, title: str) -> None:
+        n = len(form.fields)
+        ws.set_row(0, 28)
+        ws.merge_range(0, 0, 0, n - 1, title, self.fmt.title)
+        col = 0
+        for group, members in groupby(form.fields, key=lambda f: f.group):
+            width = len(list(members))
+            if width > 1:
+                ws.merge_range(1, col, 1, col + width - 1, group, self.fmt.band)
+            else:
+                ws.write(1, col, group, self.fmt.band)
+            col += width
+        ws.set_row(HEADER_ROW, 32)
+        for c, f in enumerate(form.fields):
+            ws.write(HEADER_ROW, c, f.label, self.fmt.header_required if f.required else self.fmt.header)
+            hidden = f.derived and f.key not in ("region_code", "village")
+            ws.set_column(c, c, f.width, self.fmt.input, {"hidden": hidden})
+        ws.freeze_panes(FIRST_DATA_ROW, 0)
+
+    def _write_row(self, ws: Worksheet, form: Form, r: int, row: SheetRow) -> None:
+        for c, f in enumerate(form.fields):
+            value = row.values.get(f.key)
+            mark = row.marks.get(f.key)
+            locked = f.derived or (row.roster and f.roster)
+            fmt = self.fmt.cell(locked, mark[0] if mark else None)
+            if value is None or value == "":
+                ws.write_blank(r, c, None, fmt)
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                ws.write_string(r, c, str(code_entry(f, value)), fmt)
+            else:
+                ws.write_number(r, c, value, fmt)
+            if mark:
+                ws.write_comment(r, c, mark[1], {"x_scale": 2.2, "y_scale": 1.6})
+
+    def _validate(self, ws: Worksheet, form: Form, last: int) -> None:
+        for c, f in enumerate(form.fields):
+            if f.derived:
+                continue
+            options: dict[str, Any] = {"input_title": f.label[:32], "input_message": f.prompt[:MAX_PROMPT],
+                                       "error_title": f"{f.label}填写有误"[:32]}
+            if f.code_list is not None:
+                options.update(validate="list", source=f"={self._list_names[f.code_list.name]}",
+                               error_message=f"请从下拉列表中选择{f.label}。"[:MAX_PROMPT])
+            elif f.kind == "id_number":
+                options.update(validate="length", criteria="between", minimum=15, maximum=18,
+                               error_message="身份证号码应为18位（旧证15位），请按文本填写。")
+            elif f.kind == "mobile":
+                options.update(validate="length", criteria="==", value=11,
+                               error_message="手机号码应为11位数字。")
+            elif not f.prompt:
+                continue
+            else:
+                options.update(validate="any")
+            ws.data_validation(FIRST_DATA_ROW, c, last, c, options)
+
+    def _page_setup(self, ws: Worksheet, form: Form, header_text: str) -> None:
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.set_margins(left=0.3, right=0.3, top=0.6, bottom=0.5)
+        ws.repeat_rows(0, HEADER_ROW)
+        ws.fit_to_pages(1, 0)
+        ws.set_header(f"&L{_escape(header_text)}&R{form.name}")
+        ws.set_footer("&C第 &P 页 共 &N 页")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+class _Formats:
+    """Every cell format of the form workbooks, made once per workbook."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
+        self.title = book.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
+        self.bold = book.add_format({"bold": True, "valign": "top"})
+        self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        self.band = book.add_format({**base, "bold": True, "align": "center", "bg_color": "#DDEBF7"})
+        self.header = book.add_format({**base, "bold": True, "align": "center", "text_wrap": True,
+                                       "bg_color": "#F2F2F2"})
+        self.header_required = book.add_format({**base, "bold": True, "align": "center", "text_wrap": True,
+                                                "bg_color": "#FCE4D6"})
+        self.input = book.add_format({**base, "num_format": "@", "locked": False})
+        fills = {None: None, "error": "#FF9999", "warning": "#FFEB84"}
+        self._cells: dict[tuple[bool, str | None], Format] = {}
+        for locked in (True, False):
+            for severity, fill in fills.items():
+                spec: dict[str, Any] = {**base, "num_format": "@", "locked": locked}
+                if locked:
+                    spec["bg_color"] = "#F2F2F2"
+                if fill:
+                    spec["bg_color"] = fill
+                self._cells[(locked, severity)] = book.add_format(spec)
+
+    def cell(self, locked: bool, severity: str | None) -> Format:
+        return self._cells[(locked, severity)]
+
+
+INSTRUCTIONS: tuple[tuple[str, str], ...] = (
+    ("怎样填写", "每行一人。名册中的人员已预先填好编号、姓名、身份证号码、性别和出生日期（灰色，不能修改），"
+              "入户调查后填写其余各列。名册外新发现的人员填在下方空白行。带下拉箭头的列请从列表中选择，"
+              "不要自行输入或粘贴。填好后保存，原文件发回或放入共享文件夹，不要改文件名以外的任何结构。"),
+    ("（一）公民身份号码", "指居民身份证上的公民身份号码。特殊人群可填写护照等有效证件号码。"
+                     "身份证号码必须按文本填写：先把单元格设为文本，或在号码前加英文单引号 '。"),
+    ("（二）就业状态", "有就业单位的选 0 已单位就业，并填写单位全称；无就业单位人员按下列类别登记："
+                  "1. 学龄前、2. 在校学生、3. 未就业、4. 灵活就业、5. 已办理离退休手续或已领取养老待遇"
+                  "（数字为信息录入代码，下同）。"),
+    ("（三）户口所在地", "填写到户口所在省（自治区、直辖市）、市（区、州）、县（区）。"),
+    ("（四）常住地地址", "指个人常住地的详细地址，由中华人民共和国行政区划名称、街道（乡、镇）和街、路、巷、"
+                    "村等名称以及门牌号码及居室号码构成。"),
+    ("（五）手机", "如无手机，可填写家庭其他成员手机或家庭座机。手机与固定电话至少填写一项。"),
+    ("（六）现参保情况", "不同险种可多选，同一险种单选：11-15 养老保险，21-26 医疗保险，30 工伤保险，"
+                    "40 失业保险，50 生育保险。"),
+    ("（七）未参保原因", "未参加养老保险的人员必须填写：91 个人未参保、92 单位未予参保、93 参军等原因未参保；"
+                    "表上其余原因按本系统代码（911-935）选择，选 919 其他须在右侧说明。"),
+    ("回执与更正", "发回后会收到回执：红色单元格是错误，该行须改正后再发回；黄色是提醒，请核实。"
+              "可以直接在回执的登记表中改正后把回执原样发回。"),
+)
+
+
+def iter_sheet_rows(form: Form, records: Iterable[Mapping[str, object]], *, roster: bool) -> Iterator[SheetRow]:
+    for rec in records:
+        yield SheetRow(rec, roster=roster)
