@@ -61,7 +61,9 @@ class Unreadable(Exception):
     """The file is not a spreadsheet we can read at all."""
 
 
-def read_submission(path: Path) -> Submission:
+def read_submission(path: Path, *, roster: bool = False) -> Submission:
+    """Every form sheet of the file, as raw rows. `roster`: read an 入户调查对象名册,
+    which has the roster's columns only (and 户口所在地 in one cell)."""
     sub = Submission(path)
     try:
         tables = list(_tables(path))
@@ -75,7 +77,7 @@ def read_submission(path: Path) -> Submission:
             continue
         if name in SKIPPED_SHEETS:
             continue
-        found = _match_sheet(name, rows)
+        found = _match_sheet(name, rows, roster)
         if isinstance(found, FormSheet):
             if sub.sheet(found.form.kind) is None:
                 sub.sheets.append(found)
@@ -153,8 +155,14 @@ _HEADER_INDEX: dict[str, dict[str, str]] = {
 }
 
 
-def _match_header(cells: Sequence[Cell], form: Form) -> dict[str, int]:
-    index = _HEADER_INDEX[form.kind]
+# Roster files give 户口所在地 in one cell; the roster importer splits it.
+ROSTER_HEADERS: dict[str, dict[str, str]] = {"persons": {"户口所在地": "hukou_place"}, "units": {}}
+ROSTER_REQUIRED: dict[str, list[str]] = {"persons": ["id_number", "name", "region_code"],
+                                         "units": ["unit_name", "region_code"]}
+
+
+def _match_header(cells: Sequence[Cell], form: Form, roster: bool = False) -> dict[str, int]:
+    index = _HEADER_INDEX[form.kind] | (ROSTER_HEADERS[form.kind] if roster else {})
     columns: dict[str, int] = {}
     for c, cell in enumerate(cells):
         key = index.get(_header_key(cell))
@@ -168,19 +176,20 @@ def required_columns(form: Form) -> list[str]:
     return [f.key for f in form.fields if f.required]
 
 
-def _match_sheet(name: str, rows: Iterator[Sequence[Cell]]) -> FormSheet | list[str]:
+def _match_sheet(name: str, rows: Iterator[Sequence[Cell]], roster: bool = False) -> FormSheet | list[str]:
     """The sheet as a FormSheet, or the columns it lacks when it looks like a form sheet."""
     head = list(islice(rows, HEADER_SCAN_ROWS))
     best: tuple[int, Form, dict[str, int], int] | None = None
     for r, cells in enumerate(head):
         for form in FORMS.values():
-            columns = _match_header(cells, form)
+            columns = _match_header(cells, form, roster)
             if len(columns) >= 3 and (best is None or len(columns) > best[0]):
                 best = (len(columns), form, columns, r)
     if best is None:
         return []
     _, form, columns, header_row = best
-    lacking = [form[k].label for k in required_columns(form) if k not in columns]
+    needed = ROSTER_REQUIRED[form.kind] if roster else required_columns(form)
+    lacking = [form[k].label for k in needed if k not in columns]
     if lacking:
         return lacking
     sheet = FormSheet(form=form, name=name, columns=columns)

@@ -43,13 +43,14 @@ class RowContext:
     sheet: str
     form: Form
     today: dt.date
+    roster: bool = False     # a roster row: only the ID agreement rules apply
 
 
 def check_row(raw: RawRow, ctx: RowContext) -> CheckedRow:
     checked = CheckedRow(row=raw.row, values={})
     for f in ctx.form.fields:
         _check_cell(f, raw.values.get(f.key), checked, ctx)
-    for rule in _ROW_RULES[ctx.form.kind]:
+    for rule in _ROSTER_RULES[ctx.form.kind] if ctx.roster else _ROW_RULES[ctx.form.kind]:
         rule(checked, ctx)
     return checked
 
@@ -241,6 +242,9 @@ def _entry(ctx: RowContext, key: str, code: str) -> str:
 _ROW_RULES: dict[str, tuple[Callable[[CheckedRow, RowContext], None], ...]] = {
     "persons": (_id_agrees, _employment, _others, _uninsured, _phones, _age),
     "units": (),
+}
+_ROSTER_RULES: dict[str, tuple[Callable[[CheckedRow, RowContext], None], ...]] = {
+    "persons": (_id_agrees,), "units": (),
 }
 
 

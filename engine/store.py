@@ -1,0 +1,386 @@
+"""The store: SQLite behind one module, so a provincial deployment can swap it.
+
+Tables (columns of persons and units come from the form definition):
+- meta: the workspace's region and settings.
+- roster_persons, roster_units: the 入户调查对象名册.
+- files: every file received, keyed by its SHA-256 (the idempotency key).
+- persons, units: each person's/unit's current record, with the file, sheet and row it came from.
+- person_versions, unit_versions: every earlier record, kept when a later file replaces it.
+- pending: rows whose latest return had errors ("returned", 退回待改), per template.
+- conflicts: the same person returned by two villages; the first stays, the second waits.
+
+One transaction per file (`Store.transaction`), WAL journal, portable SQL only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine import regions
+from engine.figures import Figures, RegionFigures
+from engine.form import FORMS, INSURANCE_KEYS, PERSONS, UNITS, Form
+
+ROW_META = ("file_id", "sheet", "row_no", "template_id", "on_roster", "first_seen", "updated_at")
+TABLES = {"persons": ("persons", "person_versions", "id_number"), "units": ("units", "unit_versions", "unit_key")}
+
+
+def _columns(form: Form) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*form.keys, "unit_key") if form.kind == "units" else form.keys))
+
+
+def _schema() -> str:
+    parts = [
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE IF NOT EXISTS files (
+            id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+            archive_path TEXT NOT NULL, received_at TEXT NOT NULL, kind TEXT NOT NULL,
+            template_id TEXT, region_code TEXT, status TEXT NOT NULL,
+            rows_read INTEGER NOT NULL DEFAULT 0, accepted INTEGER NOT NULL DEFAULT 0,
+            returned INTEGER NOT NULL DEFAULT 0, warnings INTEGER NOT NULL DEFAULT 0,
+            new_persons INTEGER NOT NULL DEFAULT 0, receipt_path TEXT)""",
+        """CREATE TABLE IF NOT EXISTS pending (
+            kind TEXT NOT NULL, template_id TEXT NOT NULL, row_key TEXT NOT NULL,
+            region_code TEXT NOT NULL, on_roster INTEGER NOT NULL, file_id INTEGER NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS pending_template ON pending (template_id)",
+        """CREATE TABLE IF NOT EXISTS conflicts (
+            id INTEGER PRIMARY KEY, id_number TEXT NOT NULL, kept_region TEXT NOT NULL,
+            kept_file INTEGER NOT NULL, other_region TEXT NOT NULL, other_file INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open', settled_how TEXT, created_at TEXT NOT NULL)""",
+    ]
+    for form in FORMS.values():
+        cols = _columns(form)
+        key = TABLES[form.kind][2]
+        body = ", ".join(f"{c} TEXT" + (" PRIMARY KEY" if c == key else "") for c in cols)
+        parts.append(f"CREATE TABLE IF NOT EXISTS roster_{form.kind} ({body}, batch TEXT)")
+        parts.append(f"CREATE INDEX IF NOT EXISTS roster_{form.kind}_region ON roster_{form.kind} (region_code)")
+        meta = "file_id INTEGER, sheet TEXT, row_no INTEGER, template_id TEXT, on_roster INTEGER, first_seen TEXT, updated_at TEXT"
+        table, versions, _ = TABLES[form.kind]
+        parts.append(f"CREATE TABLE IF NOT EXISTS {table} ({body}, {meta})")
+        plain = ", ".join(f"{c} TEXT" for c in cols)
+        parts.append(f"CREATE TABLE IF NOT EXISTS {versions} (version_id INTEGER PRIMARY KEY, {plain}, {meta}, "
+                     "superseded_by INTEGER, superseded_at TEXT)")
+        parts.append(f"CREATE INDEX IF NOT EXISTS {versions}_key ON {versions} ({key})")
+        parts.append(f"CREATE INDEX IF NOT EXISTS {table}_region ON {table} (region_code)")
+    return ";\n".join(parts)
+
+
+@dataclass
+class FileRecord:
+    id: int
+    sha256: str
+    name: str
+    archive_path: str
+    received_at: str
+    kind: str
+    template_id: str | None
+    region_code: str | None
+    status: str
+    rows_read: int
+    accepted: int
+    returned: int
+    warnings: int
+    new_persons: int
+    receipt_path: str | None
+
+
+@dataclass
+class Holder:
+    """Who already holds a person: the region and file of the current record."""
+
+    key: str
+    region_code: str
+    template_id: str
+    file_name: str
+    received_at: str
+
+
+def now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(_schema())
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------
+
+    def meta(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # -- roster -----------------------------------------------------------------------
+
+    def add_roster(self, kind: str, rows: Sequence[Mapping[str, str]], batch: str) -> None:
+        cols = _columns(FORMS[kind])
+        sql = (f"INSERT OR REPLACE INTO roster_{kind} ({', '.join(cols)}, batch) "
+               f"VALUES ({', '.join('?' * (len(cols) + 1))})")
+        self.db.executemany(sql, ([r.get(c) or None for c in cols] + [batch] for r in rows))
+
+    def roster(self, kind: str, village: str) -> list[dict[str, str]]:
+        cur = self.db.execute(f"SELECT * FROM roster_{kind} WHERE region_code = ? ORDER BY rowid", (village,))
+        names = [d[0] for d in cur.description]
+        return [{k: v for k, v in zip(names, row, strict=True) if v is not None} for row in cur]
+
+    def roster_villages(self, within: str) -> list[str]:
+        prefix = regions.load().by_code[within].prefix
+        cur = self.db.execute("SELECT DISTINCT region_code FROM roster_persons WHERE region_code LIKE ? "
+                              "UNION SELECT DISTINCT region_code FROM roster_units WHERE region_code LIKE ?",
+                              (prefix + "%", prefix + "%"))
+        return sorted(r[0] for r in cur)
+
+    def roster_names(self, ids: Iterable[str]) -> dict[str, str]:
+        """id_number -> roster name, for the given IDs that are on the roster."""
+        out: dict[str, str] = {}
+        chunk: list[str] = []
+        for i in ids:
+            chunk.append(i)
+            if len(chunk) == 500:
+                out.update(self._roster_names(chunk))
+                chunk = []
+        out.update(self._roster_names(chunk))
+        return out
+
+    def _roster_names(self, ids: list[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        sql = f"SELECT id_number, name FROM roster_persons WHERE id_number IN ({', '.join('?' * len(ids))})"
+        return {r[0]: r[1] or "" for r in self.db.execute(sql, ids)}
+
+    def roster_batch(self) -> str:
+        row = self.db.execute("SELECT MAX(batch) FROM roster_persons").fetchone()
+        return str(row[0] or "")
+
+    # -- files ------------------------------------------------------------------------
+
+    def file_by_sha(self, sha256: str) -> FileRecord | None:
+        row = self.db.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return FileRecord(*row) if row else None
+
+    def add_file(self, **values: Any) -> int:
+        values.setdefault("received_at", now())
+        cols = ", ".join(values)
+        cur = self.db.execute(f"INSERT INTO files ({cols}) VALUES ({', '.join('?' * len(values))})",
+                              tuple(values.values()))
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def update_file(self, file_id: int, **values: Any) -> None:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.db.execute(f"UPDATE files SET {sets} WHERE id = ?", (*values.values(), file_id))
+
+    def files(self) -> list[FileRecord]:
+        return [FileRecord(*r) for r in self.db.execute("SELECT * FROM files ORDER BY id")]
+
+    # -- merging ----------------------------------------------------------------------
+
+    def holders(self, kind: str, keys: Iterable[str]) -> dict[str, Holder]:
+        """Current holders of these persons/units, with the file they came from."""
+        table, _, key = TABLES[kind]
+        out: dict[str, Holder] = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            sql = (f"SELECT t.{key}, t.region_code, t.template_id, f.name, f.received_at FROM {table} t "
+                   f"JOIN files f ON f.id = t.file_id WHERE t.{key} IN ({', '.join('?' * len(chunk))})")
+            for row in self.db.execute(sql, chunk):
+                out[row[0]] = Holder(*row)
+        return out
+
+    def merge(self, kind: str, file_id: int, sheet: str, template_id: str,
+              rows: Sequence[tuple[int, Mapping[str, str], bool]]) -> None:
+        """Upsert accepted rows (row number, values, on roster); earlier records become versions."""
+        table, versions, key = TABLES[kind]
+        cols = _columns(FORMS[kind])
+        stamp = now()
+        keys = [values[key] for _, values, _ in rows]
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS incoming (k TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM incoming")
+        self.db.executemany("INSERT OR IGNORE INTO incoming VALUES (?)", ((k,) for k in keys))
+        all_cols = ", ".join((*cols, *ROW_META))
+        self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
+                        f"SELECT {all_cols}, ?, ? FROM {table} WHERE {key} IN (SELECT k FROM incoming)",
+                        (file_id, stamp))
+        first_seen = dict(self.db.execute(
+            f"SELECT {key}, first_seen FROM {table} WHERE {key} IN (SELECT k FROM incoming)").fetchall())
+        sql = f"INSERT OR REPLACE INTO {table} ({all_cols}) VALUES ({', '.join('?' * (len(cols) + len(ROW_META)))})"
+        self.db.executemany(sql, (
+            [values.get(c) or None for c in cols]
+            + [file_id, sheet, row_no, template_id, int(on_roster), first_seen.get(values[key], stamp), stamp]
+            for row_no, values, on_roster in rows))
+
+    def set_pending(self, template_id: str, file_id: int,
+                    rows: Iterable[tuple[str, str, str, bool]]) -> None:
+        """Replace a template's returned rows with this file's: (kind, key, region, on roster)."""
+        self.db.execute("DELETE FROM pending WHERE template_id = ?", (template_id,))
+        self.db.executemany(
+            "INSERT INTO pending (kind, template_id, row_key, region_code, on_roster, file_id) VALUES (?, ?, ?, ?, ?, ?)",
+            ((kind, template_id, key, region, int(on_roster), file_id) for kind, key, region, on_roster in rows))
+
+    def add_conflict(self, id_number: str, kept: Holder, other_region: str, other_file: int) -> None:
+        kept_file = self.db.execute("SELECT file_id FROM persons WHERE id_number = ?", (id_number,)).fetchone()
+        self.db.execute(
+            "INSERT INTO conflicts (id_number, kept_region, kept_file, other_region, other_file, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (id_number, kept.region_code, kept_file[0] if kept_file else 0, other_region, other_file, now()))
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        cur = self.db.execute(
+            "SELECT c.id, c.id_number, c.kept_region, fk.name, c.other_region, fo.name, c.status, "
+            "c.settled_how, c.created_at FROM conflicts c LEFT JOIN files fk ON fk.id = c.kept_file "
+            "LEFT JOIN files fo ON fo.id = c.other_file ORDER BY c.id")
+        names = ("id", "id_number", "kept_region", "kept_file", "other_region", "other_file", "status",
+                 "settled_how", "created_at")
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    def history(self, id_number: str) -> list[dict[str, Any]]:
+        """Every version of a person, oldest first, the current one last."""
+        cols = ", ".join(("t.name", "t.region_code", "t.pension", "t.medical", "t.sheet", "t.row_no",
+                          "t.updated_at", "f.name", "f.received_at"))
+        names = ("name", "region_code", "pension", "medical", "sheet", "row_no", "updated_at", "file", "received_at")
+        old = self.db.execute(f"SELECT {cols} FROM person_versions t JOIN files f ON f.id = t.file_id "
+                              "WHERE t.id_number = ? ORDER BY t.version_id", (id_number,)).fetchall()
+        cur = self.db.execute(f"SELECT {cols} FROM persons t JOIN files f ON f.id = t.file_id "
+                              "WHERE t.id_number = ?", (id_number,)).fetchall()
+        return [dict(zip(names, r, strict=True)) | {"current": i == len(old)} for i, r in enumerate(old + cur)]
+
+    def records(self, kind: str, within: str) -> Iterator[dict[str, str]]:
+        table = TABLES[kind][0]
+        prefix = regions.load().by_code[within].prefix
+        cur = self.db.execute(f"SELECT * FROM {table} WHERE region_code LIKE ? ORDER BY region_code, rowid",
+                              (prefix + "%",))
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            yield {k: v for k, v in zip(names, row, strict=True) if v is not None}
+
+    def missing_persons(self, village: str) -> list[dict[str, str]]:
+        """Roster persons of a village with no accepted record (visited with errors or not at all)."""
+        cur = self.db.execute(
+            "SELECT r.person_no, r.id_number, r.name FROM roster_persons r WHERE r.region_code = ? AND NOT EXISTS "
+            "(SELECT 1 FROM persons p WHERE p.id_number = r.id_number) ORDER BY r.rowid", (village,))
+        return [{"person_no": a or "", "id_number": b or "", "name": c or ""} for a, b, c in cur]
+
+    # -- figures ----------------------------------------------------------------------
+
+    def figures(self, root: str) -> Figures:
+        """Progress of `root` and its sub-regions down to villages, from counts per village."""
+        prefix = regions.load().by_code[root].prefix
+        like = (prefix + "%",)
+        per_village: dict[str, RegionFigures] = defaultdict(lambda: RegionFigures("", "", "village"))
+
+        def add(sql: str, attr: str) -> None:
+            for code, n in self.db.execute(sql, like):
+                setattr(per_village[code], attr, getattr(per_village[code], attr) + n)
+
+        add("SELECT region_code, COUNT(*) FROM roster_persons WHERE region_code LIKE ? GROUP BY region_code", "task_persons")
+        add("SELECT r.region_code, COUNT(*) FROM roster_persons r JOIN persons p ON p.id_number = r.id_number "
+            "WHERE r.region_code LIKE ? GROUP BY r.region_code", "registered")
+        add("SELECT region_code, COUNT(*) FROM persons p WHERE region_code LIKE ? AND NOT EXISTS "
+            "(SELECT 1 FROM roster_persons r WHERE r.id_number = p.id_number) GROUP BY region_code", "new")
+        add("SELECT q.region_code, COUNT(*) FROM pending q WHERE q.region_code LIKE ? AND NOT EXISTS "
+            "(SELECT 1 FROM persons p WHERE q.kind = 'persons' AND p.id_number = q.row_key) "
+            "AND q.kind = 'persons' GROUP BY q.region_code", "returned")
+        add("SELECT r.region_code, COUNT(*) FROM roster_persons r WHERE r.region_code LIKE ? "
+            "AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = r.id_number) "
+            "AND NOT EXISTS (SELECT 1 FROM pending q WHERE q.kind = 'persons' AND q.row_key = r.id_number) "
+            "GROUP BY r.region_code", "missing")
+        add("SELECT region_code, COUNT(*) FROM roster_units WHERE region_code LIKE ? GROUP BY region_code", "task_units")
+        add("SELECT r.region_code, COUNT(*) FROM roster_units r JOIN units u ON u.unit_key = r.unit_key "
+            "WHERE r.region_code LIKE ? GROUP BY r.region_code", "units_registered")
+        add("SELECT region_code, COUNT(*) FROM units u WHERE region_code LIKE ? AND NOT EXISTS "
+            "(SELECT 1 FROM roster_units r WHERE r.unit_key = u.unit_key) GROUP BY region_code", "units_new")
+        for attr, column in (("pension", "pension"), ("medical", "medical"), ("uninsured", "uninsured_reason"),
+                             ("employment", "employment"), ("identity", "identity")):
+            self._breakdown(per_village, "persons", column, attr, like)
+        self._breakdown(per_village, "units", "unit_type", "unit_types", like)
+        for column in INSURANCE_KEYS[2:]:
+            for code, value, n in self.db.execute(
+                    f"SELECT region_code, {column}, COUNT(*) FROM persons WHERE region_code LIKE ? "
+                    f"AND {column} IS NOT NULL AND {column} != '0' GROUP BY region_code, {column}", like):
+                counts = per_village[code].other_insurance
+                counts[value] = counts.get(value, 0) + n
+        files = dict(self.db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
+        daily = [(dt.date.fromisoformat(d), n) for d, n in self.db.execute(
+            "SELECT substr(first_seen, 1, 10) AS d, COUNT(*) FROM persons WHERE region_code LIKE ? "
+            "GROUP BY d ORDER BY d", like)]
+        received = sum(files.values())
+        return Figures(
+            region=_roll_up(root, per_village),
+            files={"received": received, "accepted": files.get("accepted", 0) + files.get("partial", 0),
+                   "rejected": files.get("rejected", 0)},
+            daily=daily)
+
+    def _breakdown(self, per_village: dict[str, RegionFigures], kind: str, column: str, attr: str,
+                   like: tuple[str]) -> None:
+        table = TABLES[kind][0]
+        for code, value, n in self.db.execute(
+                f"SELECT region_code, {column}, COUNT(*) FROM {table} WHERE region_code LIKE ? "
+                f"AND {column} IS NOT NULL GROUP BY region_code, {column}", like):
+            counts: dict[str, int] = getattr(per_village[code], attr)
+            counts[value] = counts.get(value, 0) + n
+
+    def backup(self, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        target = sqlite3.connect(str(dest))
+        with target:
+            self.db.backup(target)
+        target.close()
+
+
+_COUNTS = ("task_persons", "registered", "returned", "new", "missing", "task_units", "units_registered", "units_new")
+_BREAKDOWNS = ("pension", "medical", "other_insurance", "uninsured", "employment", "identity", "unit_types")
+
+
+def _roll_up(code: str, per_village: Mapping[str, RegionFigures]) -> RegionFigures:
+    """The region's figures: its own (a village) or the sum of its sub-regions'."""
+    reg = regions.load()
+    region = reg.by_code[code]
+    out = RegionFigures(code=code, name=region.name, level=region.level)
+    if region.level == "village":
+        own = per_village.get(code)
+        if own is not None:
+            for attr in (*_COUNTS, *_BREAKDOWNS):
+                setattr(out, attr, getattr(own, attr))
+        return out
+    for child in reg.sub_regions(code):
+        sub = _roll_up(child.code, per_village)
+        out.children.append(sub)
+        for attr in _COUNTS:
+            setattr(out, attr, getattr(out, attr) + getattr(sub, attr))
+        for attr in _BREAKDOWNS:
+            total = Counter(getattr(out, attr))
+            total.update(getattr(sub, attr))
+            setattr(out, attr, dict(total))
+    return out
+
+
+__all__ = ["Store", "FileRecord", "Holder", "PERSONS", "UNITS"]

@@ -1,0 +1,82 @@
+"""Generate the fill-in templates: one workbook per village/community with roster rows.
+
+templates/<县区>/<乡镇>/<村社区>.xlsx holds the village's roster persons pre-filled
+(identity columns locked), blank rows for persons found at the door, a units sheet, the
+填写说明 and the hidden code and identity sheets (see `workbook`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from engine import regions
+from engine.form import PERSONS, UNITS
+from engine.workbook import FormWorkbook, Identity, SheetRow, region_values, template_id
+from engine.workspace import Workspace
+
+MIN_BLANK_PERSONS = 20
+BLANK_SHARE = 0.2
+BLANK_UNITS = 10
+
+
+def blank_rows(roster_rows: int) -> int:
+    """Blank rows for persons found at the door: 20 or 20% of the roster, whichever is more."""
+    return max(MIN_BLANK_PERSONS, math.ceil(roster_rows * BLANK_SHARE))
+
+
+def title(village_code: str) -> str:
+    names = regions.load().path_names(village_code)
+    return f"全民参保登记表　{'　'.join(names)}（{village_code}）"
+
+
+def write_village_workbook(path: Path, village_code: str, identity: Identity,
+                           persons: Iterable[SheetRow], units: Iterable[SheetRow], *,
+                           blank_persons: int, blank_units: int,
+                           before: Callable[[FormWorkbook], None] | None = None,
+                           protect: bool = True) -> Path:
+    """A workbook in the template's layout; `before` adds sheets in front (receipts)."""
+    book = FormWorkbook(path, identity, protect=protect)
+    try:
+        if before is not None:
+            before(book)
+        fixed = region_values(village_code)
+        book.add_form_sheet(PERSONS, persons, title=title(village_code), blank=blank_persons, blank_values=fixed)
+        book.add_form_sheet(UNITS, units, title=title(village_code).replace(PERSONS.name, "单位登记表"),
+                            blank=blank_units, blank_values={"region_code": village_code})
+        book.add_instructions()
+        return book.close()
+    except BaseException:
+        book.abort()
+        raise
+
+
+def roster_rows(rows: Iterable[Mapping[str, str]]) -> Iterable[SheetRow]:
+    return (SheetRow(r, roster=True) for r in rows)
+
+
+def generate(ws: Workspace, region_code: str | None = None,
+             progress: Callable[[int, int], None] | None = None) -> list[Path]:
+    """One template per village of `region_code` (default: the workspace's region) that has a roster."""
+    within = region_code or ws.region.code
+    store = ws.store
+    batch = store.roster_batch()
+    villages = store.roster_villages(within)
+    written: list[Path] = []
+    for i, code in enumerate(villages, start=1):
+        persons = store.roster("persons", code)
+        units = store.roster("units", code)
+        path = template_path(ws, code)
+        identity = Identity(kind="template", template_id=template_id(code), region_code=code, roster_batch=batch)
+        written.append(write_village_workbook(
+            path, code, identity, roster_rows(persons), roster_rows(units),
+            blank_persons=blank_rows(len(persons)), blank_units=BLANK_UNITS))
+        if progress:
+            progress(i, len(villages))
+    return written
+
+
+def template_path(ws: Workspace, village_code: str) -> Path:
+    name = regions.load().by_code[village_code].name
+    return ws.village_folder(ws.templates, village_code) / f"{name}.xlsx"
