@@ -104,7 +104,7 @@ _SPECIAL: dict[str, dict[str, Any]] = {
     "section": {"bold": True, "font_size": 11},
     "note": {"font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"},
 }
-_BAR = {"type": "data_bar", "bar_color": "#5B9BD5", "bar_solid": True,
+_BAR = {"type": "data_bar", "bar_color": "#5B9BD5", "data_bar_2010": False,
         "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1}
 _SCALE = {"type": "3_color_scale", "min_type": "num", "min_value": 0, "min_color": "#F8696B",
           "mid_type": "num", "mid_value": 0.5, "mid_color": "#FFEB84",
@@ -114,6 +114,7 @@ _COLORS = ("#4472C4", "#ED7D31")
 _LINE_HEIGHT = 13.5     # points per line of 10-point text
 _TITLE_HEIGHT = 30
 _TABLE_TOP = 2          # title and subtitle above every table
+_HEADER_WIDTH = 8       # a longer header wraps instead of widening its column
 
 
 class _Formats:
@@ -303,7 +304,7 @@ class _Table:
                 ws.write_string(row, i, c.header, fmt)
             self.sheet.wraps.append((row, i, i, c.header))
             width = _display_width(c.header)
-            self.sheet.fit(i, width + 2 if c.is_label else min(width, 10) + 2)
+            self.sheet.fit(i, width + 2 if c.is_label else min(width, _HEADER_WIDTH) + 2)
         for band, first, last in _runs([c.band for c in self.cols]):
             if band:
                 self.sheet.wrapped(top, first, last, band, fmt)
