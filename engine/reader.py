@@ -14,8 +14,8 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator, Sequence
-from itertools import chain, islice
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -222,10 +222,10 @@ def _no_form_problem(sheets: list[str], candidates: list[tuple[str, list[str]]])
 
 
 def _suggest(lacking: list[str]) -> str:
-    return "列标题可以是：" + "；".join(
-        f"{label}（{'、'.join(f.aliases) or '无别名'}）"
-        for form in FORMS.values() for f in form.fields if f.label in lacking
-    )[:300] if lacking else ""
+    """Name the headers each lacking column may have, so the sender can rename theirs."""
+    names = {f.label: f.header_names() for form in FORMS.values() for f in form.fields}
+    hints = [f"“{label}”可写作：{'、'.join(names.get(label, (label,)))}" for label in lacking]
+    return ("；".join(hints) + "。")[:400] if hints else ""
 
 
 def _text(value: Cell) -> str:

@@ -19,8 +19,8 @@ from engine.identifiers import region_names
 from engine.problems import Problem, problem
 from engine.reader import RawRow, cell_text, read_submission
 from engine.rules import RowContext, check_row, row_key
-from engine.workspace import Workspace
 from engine.workbook import region_values
+from engine.workspace import Workspace
 
 ROSTER_FIELDS: dict[str, tuple[str, ...]] = {
     "persons": ("person_no", "region_code", "id_number", "name", "sex", "birth_date", "identity", "hukou_type",

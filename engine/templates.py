@@ -59,7 +59,7 @@ def roster_rows(rows: Iterable[Mapping[str, str]]) -> Iterable[SheetRow]:
 def generate(ws: Workspace, region_code: str | None = None,
              progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """One template per village of `region_code` (default: the workspace's region) that has a roster."""
-    within = region_code or ws.region.code
+    within = ws.within(region_code).code
     store = ws.store
     batch = store.roster_batch()
     villages = store.roster_villages(within)

@@ -88,6 +88,15 @@ class Workspace:
         code = self.store.meta("region", DEFAULT_REGION)
         return regions.load().by_code[code]
 
+    def within(self, code: str | None) -> Region:
+        """The region `code` (default: the workspace's own), which must lie inside the workspace's."""
+        if code is None:
+            return self.region
+        region = regions.load().get(code)
+        if region is None or not self.region.contains(code):
+            raise WorkspaceError(f"区划代码 {code} 不在本工作区“{self.region.name}”的辖区内。")
+        return region
+
     def init(self, region_code: str = DEFAULT_REGION) -> Region:
         region = regions.load().get(region_code)
         if region is None or region.level not in ("city", "county", "town"):

@@ -1,0 +1,309 @@
+"""One file through the pipeline: archive, read, check, merge, receipt.
+
+`process_file` is what `canbao ingest`, the watcher and the demo all call. Order of
+events, for crash safety: the file is archived first (under a name made unique by its
+SHA-256, so a retry writes the same archive file); the receipt is written next (to a
+temporary name, renamed into place); then the whole file is merged in one transaction
+keyed by the SHA-256; only then does the file leave the inbox. A crash at any point
+leaves either the whole file merged or none of it, and the next run finishes the job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine import regions
+from engine.form import FORMS, Form
+from engine.problems import Problem, problem
+from engine.reader import FormSheet, RawRow, Submission, read_submission
+from engine.regions import Region
+from engine.rules import CheckedRow, RowContext, check_row, report, row_key
+from engine.store import Holder
+from engine.workbook import Identity
+from engine.workspace import Workspace
+
+
+@dataclass
+class SheetResult:
+    form: Form
+    sheet: FormSheet
+    rows: list[tuple[RawRow, CheckedRow, bool]] = field(default_factory=list)   # raw, checked, on roster
+
+    @property
+    def accepted(self) -> list[tuple[RawRow, CheckedRow, bool]]:
+        return [r for r in self.rows if r[1].ok]
+
+    @property
+    def returned(self) -> list[tuple[RawRow, CheckedRow, bool]]:
+        return [r for r in self.rows if not r[1].ok]
+
+
+@dataclass
+class Outcome:
+    """What happened to one file; the receipt says the same in Chinese."""
+
+    path: Path
+    sha256: str
+    status: str                       # accepted / partial / rejected / duplicate / checked
+    received_at: str
+    identity: Identity | None = None
+    village: str = ""                 # the template's village code, when the file is a village's
+    sheets: list[SheetResult] = field(default_factory=list)
+    file_problems: list[Problem] = field(default_factory=list)
+    missing: list[dict[str, str]] = field(default_factory=list)   # roster persons still not registered
+    roster_total: int = 0
+    receipt: Path | None = None
+    conflicts: list[tuple[str, Holder, str]] = field(default_factory=list)  # id, holder, our region
+
+    def count(self, kind: str, which: str) -> int:
+        sheet = next((s for s in self.sheets if s.form.kind == kind), None)
+        if sheet is None:
+            return 0
+        if which == "read":
+            return len(sheet.rows)
+        if which == "new":
+            return sum(1 for _, c, on_roster in sheet.accepted if not on_roster)
+        if which == "warnings":
+            return sum(1 for _, c, _ in sheet.rows if any(p.severity == "warning" for p in c.problems))
+        return len(getattr(sheet, which))
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.file_problems + [p for s in self.sheets for _, c, _ in s.rows for p in c.problems]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def process_file(ws: Workspace, path: Path, *, merge: bool = True, today: dt.date | None = None) -> Outcome:
+    """Run one received file through the pipeline and return what happened."""
+    from engine.receipt import write_receipt  # receipts sit above the pipeline's data types
+
+    sha = sha256_of(path)
+    stamp = dt.datetime.now().isoformat(timespec="seconds")
+    store = ws.store
+    if merge:
+        earlier = store.file_by_sha(sha)
+        if earlier is not None:
+            outcome = Outcome(path, sha, "duplicate", earlier.received_at)
+            outcome.receipt = write_receipt(ws, outcome, earlier=earlier)
+            _leave_inbox(ws, path)
+            return outcome
+    archived = _archive(ws, path, sha) if merge else path
+    sub = read_submission(archived)
+    outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity)
+    outcome.file_problems.extend(sub.problems)
+    scope = _scope(ws, sub, outcome)
+    if not outcome.file_problems:
+        for sheet in sub.sheets:
+            outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today or dt.date.today()))
+        _coverage(ws, outcome)
+    outcome.status = _status(outcome) if merge else "checked"
+    outcome.receipt = write_receipt(ws, outcome)
+    if merge:
+        _merge(ws, outcome, sub, archived)
+        _leave_inbox(ws, path, unreadable=any(p.rule == "F001" for p in outcome.file_problems))
+    return outcome
+
+
+# -- steps ------------------------------------------------------------------------------
+
+
+def _archive(ws: Workspace, path: Path, sha: str) -> Path:
+    """Copy the file into the archive, never overwriting: the name carries the SHA-256."""
+    folder = ws.archive / dt.date.today().strftime("%Y%m")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{sha[:16]}-{path.name}"
+    if not target.exists():
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copy2(path, tmp)
+        tmp.replace(target)
+    return target
+
+
+def _scope(ws: Workspace, sub: Submission, outcome: Outcome) -> Region:
+    """The region every row must lie in: the template's village, else the workspace's region."""
+    home = ws.region
+    ident = sub.identity
+    if ident is None:
+        return home
+    region = regions.load().get(ident.region_code)
+    if region is None or not home.contains(region.code):
+        outcome.file_problems.append(problem("region_not_ours", value=ident.region_code, expected=home.name))
+        return home
+    if ident.kind in ("template", "receipt") and region.level == "village":
+        outcome.village = region.code
+    return region
+
+
+def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcome, today: dt.date) -> SheetResult:
+    form = sheet.form
+    ctx = RowContext(sheet.name, form, today)
+    result = SheetResult(form, sheet)
+    started = [raw for raw in sheet.rows if _started(raw, form)]
+    roster = ws.store.roster_names(str(r.values.get("id_number", "")) for r in started) if form.kind == "persons" else {}
+    seen: dict[str, int] = {}
+    checked_rows: list[tuple[RawRow, CheckedRow, bool]] = []
+    for raw in started:
+        if "region_code" not in raw.values and outcome.village:
+            raw.values["region_code"] = outcome.village
+        checked = check_row(raw, ctx)
+        _check_scope(checked, ctx, scope)
+        key = row_key(form.kind, checked.values)
+        if form.kind == "units":
+            checked.values["unit_key"] = key
+        on_roster = key in roster if form.kind == "persons" else False
+        _check_duplicate(checked, ctx, key, seen)
+        if form.kind == "persons" and checked.ok:
+            _check_roster(checked, ctx, roster, on_roster)
+        checked_rows.append((raw, checked, on_roster))
+    if form.kind == "persons":
+        _check_holders(ws, checked_rows, ctx, outcome)
+    result.rows = checked_rows
+    return result
+
+
+def _started(raw: RawRow, form: Form) -> bool:
+    """A row staff worked on: any input column filled (roster-only rows are not yet visited)."""
+    return any(k in raw.values for k in _WORK_KEYS[form.kind]) or (
+        form.kind == "persons" and not raw.values.get("person_no") and "id_number" in raw.values)
+
+
+# The columns only a visit fills: a row with none of them is a roster row not yet visited.
+_WORK_KEYS: dict[str, frozenset[str]] = {
+    kind: frozenset(f.key for f in form.fields if f.is_input and not f.prefilled) for kind, form in FORMS.items()
+}
+
+
+def _check_scope(checked: CheckedRow, ctx: RowContext, scope: Region) -> None:
+    code = checked.values.get("region_code", "")
+    if code and not scope.contains(code) and not any(p.field == "region_code" for p in checked.problems):
+        report(checked, ctx, ctx.form["region_code"], "region_outside", code, expected=scope.name)
+
+
+def _check_duplicate(checked: CheckedRow, ctx: RowContext, key: str, seen: dict[str, int]) -> None:
+    if not key or any(p.field in ("id_number", "credit_code") for p in checked.problems if p.severity == "error"):
+        return
+    if key in seen:
+        if ctx.form.kind == "persons":
+            report(checked, ctx, ctx.form["id_number"], "duplicate_in_file", key, first=seen[key])
+        else:
+            report(checked, ctx, ctx.form["unit_name"], "duplicate_unit", checked.values.get("unit_name", ""),
+                   first=seen[key])
+    else:
+        seen[key] = checked.row
+
+
+def _check_roster(checked: CheckedRow, ctx: RowContext, roster: dict[str, str], on_roster: bool) -> None:
+    number = checked.values.get("id_number", "")
+    if not on_roster:
+        report(checked, ctx, ctx.form["id_number"], "not_on_roster", number)
+        return
+    name = checked.values.get("name", "")
+    if roster[number] and name and name != roster[number]:
+        report(checked, ctx, ctx.form["name"], "name_differs", name, expected=roster[number])
+
+
+def _check_holders(ws: Workspace, rows: list[tuple[RawRow, CheckedRow, bool]], ctx: RowContext,
+                   outcome: Outcome) -> None:
+    """A person already held by another village's template is a conflict, never an overwrite."""
+    ours = outcome.identity.template_id if outcome.identity else ""
+    keys = [c.values["id_number"] for _, c, _ in rows if c.ok and c.values.get("id_number")]
+    holders = ws.store.holders("persons", keys)
+    for _, checked, _ in rows:
+        holder = holders.get(checked.values.get("id_number", ""))
+        if holder is None or not checked.ok:
+            continue
+        region = checked.values.get("region_code", "")
+        if holder.region_code != region and holder.template_id != ours and not _same_line(holder, region):
+            village = " ".join(regions.load().path_names(holder.region_code)[1:])
+            report(checked, ctx, ctx.form["id_number"], "duplicate_across_villages", checked.values["id_number"],
+                   other=village or holder.region_code, when=f"{holder.received_at[:10]} {holder.file_name}")
+            outcome.conflicts.append((checked.values["id_number"], holder, region))
+
+
+def _same_line(holder: Holder, region: str) -> bool:
+    """An export from the county the record already came from supersedes, no conflict."""
+    return holder.template_id.startswith("CB-EXPORT-") and region.startswith(holder.template_id[10:])
+
+
+def _coverage(ws: Workspace, outcome: Outcome) -> None:
+    if not outcome.village:
+        return
+    persons = next((s for s in outcome.sheets if s.form.kind == "persons"), None)
+    done = {c.values.get("id_number") for _, c, _ in persons.accepted} if persons else set()
+    roster = ws.store.roster("persons", outcome.village)
+    outcome.roster_total = len(roster)
+    registered = {p["id_number"] for p in roster} - {m["id_number"] for m in ws.store.missing_persons(outcome.village)}
+    outcome.missing = [
+        {"person_no": p.get("person_no", ""), "id_number": p["id_number"], "name": p.get("name", ""),
+         "home_street": p.get("home_street", "")}
+        for p in roster if p["id_number"] not in done and p["id_number"] not in registered]
+
+
+def _status(outcome: Outcome) -> str:
+    if outcome.file_problems and any(p.severity == "error" for p in outcome.file_problems):
+        return "rejected"
+    accepted = sum(len(s.accepted) for s in outcome.sheets)
+    returned = sum(len(s.returned) for s in outcome.sheets)
+    if returned and not accepted:
+        return "rejected"
+    return "partial" if returned else "accepted"
+
+
+def _merge(ws: Workspace, outcome: Outcome, sub: Submission, archived: Path) -> None:
+    store = ws.store
+    ident = outcome.identity
+    template = ident.template_id if ident else f"FILE:{outcome.path.stem}"
+    with store.transaction():
+        file_id = store.add_file(
+            sha256=outcome.sha256, name=outcome.path.name, archive_path=str(archived.relative_to(ws.root))
+            if archived.is_relative_to(ws.root) else str(archived), received_at=outcome.received_at,
+            kind=ident.kind if ident else "foreign", template_id=template,
+            region_code=ident.region_code if ident else None, status=outcome.status,
+            rows_read=outcome.count("persons", "read") + outcome.count("units", "read"),
+            accepted=outcome.count("persons", "accepted") + outcome.count("units", "accepted"),
+            returned=outcome.count("persons", "returned") + outcome.count("units", "returned"),
+            warnings=outcome.count("persons", "warnings") + outcome.count("units", "warnings"),
+            new_persons=outcome.count("persons", "new"),
+            receipt_path=str(outcome.receipt.relative_to(ws.root)) if outcome.receipt else None)
+        if outcome.status == "rejected" and outcome.file_problems:
+            return
+        pending: list[tuple[str, str, str, bool]] = []
+        for result in outcome.sheets:
+            kind = result.form.kind
+            store.merge(kind, file_id, result.sheet.name, template,
+                        [(raw.row, c.values, on_roster) for raw, c, on_roster in result.accepted])
+            pending.extend((kind, row_key(kind, c.values) or f"row:{raw.row}", c.values.get("region_code", ""),
+                            on_roster) for raw, c, on_roster in result.returned)
+        store.set_pending(template, file_id, pending)
+        for id_number, holder, region in outcome.conflicts:
+            store.add_conflict(id_number, holder, region, file_id)
+
+
+def _leave_inbox(ws: Workspace, path: Path, *, unreadable: bool = False) -> None:
+    """Processed files leave the inbox (they are archived); files elsewhere are left alone."""
+    if not path.is_relative_to(ws.inbox) or not path.exists():
+        return
+    if unreadable:
+        ws.unreadable.mkdir(parents=True, exist_ok=True)
+        target = ws.unreadable / path.name
+        if target.exists():
+            target = target.with_name(f"{path.stem}-{dt.datetime.now():%Y%m%d%H%M%S}{path.suffix}")
+        shutil.move(str(path), target)
+    else:
+        path.unlink()
+
+
+def ingest_all(ws: Workspace, paths: Iterable[Path]) -> list[Outcome]:
+    return [process_file(ws, p) for p in paths]

@@ -1,0 +1,186 @@
+"""Receipts (回执): what happened to a received file, in Chinese, for its sender.
+
+A village's receipt is itself a template: after the 回执, 问题清单 and 未登记名单 sheets
+come the sender's own rows in the template's layout, problem cells coloured (error
+red, warning yellow) with the message as a comment, and the template's identity
+(kind "receipt"), so the sender corrects it in place and drops it back. Files that are
+not a village's template get the same summary sheets and their problem rows only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from engine import regions
+from engine.form import PERSONS, UNITS, Form
+from engine.pipeline import Outcome
+from engine.problems import Problem
+from engine.reader import Cell, cell_text
+from engine.store import FileRecord
+from engine.templates import blank_rows, write_village_workbook
+from engine.workbook import FormWorkbook, Identity, Severity, SheetRow, region_values
+from engine.workspace import Workspace
+
+STATUS_TEXT = {
+    "accepted": "全部登记：本文件所有已填写的行均已登记入库。",
+    "partial": "部分退回：没有问题的行已登记入库；标红的行未登记，请改正后把本回执原样发回。",
+    "rejected": "未登记：本文件没有行被登记，请按问题清单改正后重新发送。",
+    "duplicate": "重复发送：这个文件以前已经收到并处理过，本次没有重复登记。",
+    "checked": "仅检查：这是发送前的检查结果，没有登记入库。",
+}
+PROBLEM_HEADERS = ("工作表", "行号", "列", "填写的值", "问题", "说明", "类别", "规则代码")
+SEVERITY_TEXT = {"error": "错误（须改正）", "warning": "提醒（请核实）"}
+
+
+def receipt_path(ws: Workspace, outcome: Outcome) -> Path:
+    stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{outcome.sha256[:6]}"
+    word = "检查" if outcome.status == "checked" else "回执"
+    if outcome.village:
+        name = regions.load().by_code[outcome.village].name
+        return ws.village_folder(ws.receipts, outcome.village) / f"{name}-{word}-{stamp}.xlsx"
+    return ws.receipts / f"{outcome.path.stem}-{word}-{stamp}.xlsx"
+
+
+def write_receipt(ws: Workspace, outcome: Outcome, earlier: FileRecord | None = None) -> Path:
+    path = receipt_path(ws, outcome)
+    if earlier is not None:
+        path = ws.receipts / f"{outcome.path.stem}-重复-{dt.datetime.now():%Y%m%d-%H%M%S}-{outcome.sha256[:6]}.xlsx"
+    identity = Identity(
+        kind="receipt", template_id=outcome.identity.template_id if outcome.identity else f"FILE:{outcome.path.stem}",
+        region_code=outcome.identity.region_code if outcome.identity else ws.region.code,
+        roster_batch=outcome.identity.roster_batch if outcome.identity else "", answers_file=outcome.sha256)
+
+    def front(book: FormWorkbook) -> None:
+        _summary_sheet(book, outcome, earlier)
+        _problem_sheet(book, outcome.problems)
+        if outcome.village:
+            _missing_sheet(book, outcome.missing)
+
+    if outcome.village and earlier is None:
+        persons = _sheet_rows(outcome, PERSONS, only_problems=False)
+        units = _sheet_rows(outcome, UNITS, only_problems=False)
+        return write_village_workbook(path, outcome.village, identity, persons, units,
+                                      blank_persons=blank_rows(0), blank_units=5, before=front)
+    book = FormWorkbook(path, identity, protect=False)
+    try:
+        front(book)
+        for form in (PERSONS, UNITS):
+            rows = list(_sheet_rows(outcome, form, only_problems=True))
+            if rows:
+                book.add_form_sheet(form, rows, title=f"{form.name}　有问题的行")
+        return book.close()
+    except BaseException:
+        book.abort()
+        raise
+
+
+def _sheet_rows(outcome: Outcome, form: Form, *, only_problems: bool) -> Iterable[SheetRow]:
+    result = next((s for s in outcome.sheets if s.form.kind == form.kind), None)
+    if result is None:
+        return
+    fixed = region_values(outcome.village) if outcome.village else {}
+    for raw, checked, on_roster in result.rows:
+        if only_problems and not checked.problems:
+            continue
+        marks: dict[str, tuple[Severity, str]] = {}
+        for p in sorted(checked.problems, key=lambda p: p.severity != "error"):
+            key = p.field or form.fields[0].key
+            marks.setdefault(key, (p.severity, p.message))
+        values = {k: _shown(v) for k, v in raw.values.items()}
+        yield SheetRow({**fixed, **values} if form.kind == "persons" else values, roster=on_roster, marks=marks)
+
+
+def _shown(value: Cell) -> object:
+    """A cell as the sender saw it: an ID that Excel made a number stays visibly broken."""
+    if isinstance(value, float) and abs(value) >= 1e11:
+        return f"{value:.15G}"
+    return cell_text(value)
+
+
+def _summary_sheet(book: FormWorkbook, outcome: Outcome, earlier: FileRecord | None) -> None:
+    ws = book.add_sheet("回执")
+    f = book.fmt
+    ws.set_column(0, 0, 20)
+    ws.set_column(1, 1, 70)
+    ws.write(0, 0, "全民参保登记 回执", f.title)
+    place = "　".join(regions.load().path_names(outcome.village)) if outcome.village else ""
+    lines: list[tuple[str, object]] = [
+        ("文件", outcome.path.name),
+        ("所属村（社区）", place or "（非村级模板）"),
+        ("收到时间", (earlier.received_at if earlier else outcome.received_at).replace("T", " ")),
+        ("处理结果", STATUS_TEXT[outcome.status]),
+    ]
+    if earlier is None:
+        lines += [
+            ("读取人员行数", outcome.count("persons", "read")),
+            ("已登记人员", outcome.count("persons", "accepted")),
+            ("退回待改人员", outcome.count("persons", "returned")),
+            ("有提醒的行", outcome.count("persons", "warnings") + outcome.count("units", "warnings")),
+            ("名册外新增人员", outcome.count("persons", "new")),
+            ("读取单位行数", outcome.count("units", "read")),
+            ("已登记单位", outcome.count("units", "accepted")),
+            ("退回待改单位", outcome.count("units", "returned")),
+        ]
+        if outcome.village:
+            lines += [("本村名册人数", outcome.roster_total),
+                      ("本村尚未登记（见“未登记名单”）", len(outcome.missing))]
+        lines.append(("下一步", _next_step(outcome)))
+    for r, (label, value) in enumerate(lines, start=2):
+        ws.write(r, 0, label, f.bold)
+        if isinstance(value, int):
+            ws.write_number(r, 1, value)
+        else:
+            ws.write_string(r, 1, str(value), f.wrap)
+    ws.set_paper(9)
+    ws.activate()
+
+
+def _next_step(outcome: Outcome) -> str:
+    if outcome.status == "accepted":
+        return "无需处理。名册中尚未登记的人员请继续入户调查，登记后把本回执或模板再次发回。"
+    if outcome.status == "checked":
+        return "按问题清单改正后再正式发送。"
+    return ("打开本回执中的“人员登记”“单位登记”工作表，按红色单元格的批注改正（黄色为提醒，请核实），"
+            "保存后把本回执原样发回即可，不要改动工作表和列的结构。")
+
+
+def _problem_sheet(book: FormWorkbook, problems: list[Problem]) -> None:
+    ws = book.add_sheet("问题清单")
+    f = book.fmt
+    widths = (10, 7, 14, 22, 20, 70, 14, 9)
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    ws.write_row(0, 0, PROBLEM_HEADERS, f.header)
+    for r, p in enumerate(problems, start=1):
+        ws.write_string(r, 0, p.sheet)
+        if p.row:
+            ws.write_number(r, 1, p.row)
+        ws.write_string(r, 2, p.column)
+        ws.write_string(r, 3, p.value)
+        ws.write_string(r, 4, p.title)
+        ws.write_string(r, 5, p.message, f.wrap)
+        ws.write_string(r, 6, SEVERITY_TEXT[p.severity])
+        ws.write_string(r, 7, p.rule)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(len(problems), 1), len(PROBLEM_HEADERS) - 1)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+
+
+def _missing_sheet(book: FormWorkbook, missing: list[Mapping[str, str]]) -> None:
+    ws = book.add_sheet("未登记名单")
+    f = book.fmt
+    headers = (("person_no", "人员编号", 12), ("name", "户籍姓名", 10), ("id_number", "公民身份号码", 21),
+               ("home_street", "常住地街路巷门牌", 30))
+    for c, (_, label, width) in enumerate(headers):
+        ws.set_column(c, c, width)
+        ws.write_string(0, c, label, f.header)
+    for r, person in enumerate(missing, start=1):
+        for c, (key, _, _) in enumerate(headers):
+            ws.write_string(r, c, person.get(key, ""))
+    ws.freeze_panes(1, 0)
+    ws.set_paper(9)

@@ -1,0 +1,26 @@
+"""Summary workbooks (汇总表) for the workspace's region and each region below it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.summary import write_summary
+from engine.workspace import Workspace
+
+OFFICE_SUFFIX = {"city": "人力资源和社会保障局", "county": "人力资源和社会保障局", "town": "劳动保障所"}
+
+
+def summary_path(ws: Workspace, name: str) -> Path:
+    return ws.summaries / f"{name}汇总表.xlsx"
+
+
+def write_reports(ws: Workspace, region_code: str | None = None) -> list[Path]:
+    """The region's summary, and at city level one per county too."""
+    region = ws.within(region_code)
+    office = ws.region.name + OFFICE_SUFFIX.get(ws.region.level, "")
+    figures = ws.store.figures(region.code)
+    written = [write_summary(figures, summary_path(ws, region.name), office=office)]
+    if region.level == "city":
+        for county in figures.region.children:
+            written.append(write_summary(ws.store.figures(county.code), summary_path(ws, county.name), office=office))
+    return written
