@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+from bisect import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate
+from operator import mul
+from typing import TypeVar
 
 from engine import regions
 from engine.form import CODE_LISTS, PERSONS, UNITS
-from engine.identifiers import check_digit, credit_check_char, region_names
+from engine.identifiers import credit_check_char, region_names
 
+T = TypeVar("T")
 Row = dict[str, str]
 Cell = dict[str, object]
 
@@ -59,8 +65,8 @@ class Return:
 
 
 MISTAKE_KINDS = (
-    "invalid_code",          # a pasted value outside the code list ('16', '城镇养老')
     "id_as_number",          # a new person's ID typed without text format: a float
+    "invalid_code",          # a pasted value outside the code list ('16', '城镇养老')
     "missing_required",      # handler or hukou_type left empty
     "employer_missing",      # employment 0 without 工作单位名称
     "pension_and_reason",    # a pension and an uninsured reason together
@@ -69,6 +75,23 @@ MISTAKE_KINDS = (
     "bad_mobile",            # a 10-digit mobile number
     "implausible_age",       # '1 学龄前' for an adult
 )
+
+Table = tuple[tuple[str, ...], tuple[float, ...]]
+
+
+def _table(*pairs: tuple[str, float]) -> Table:
+    """Codes and their cumulative weights, for `_pick`."""
+    return tuple(p[0] for p in pairs), tuple(accumulate(p[1] for p in pairs))
+
+
+def _pick(rng: random.Random, table: Table) -> str:
+    return table[0][bisect(table[1], rng.random() * table[1][-1])]
+
+
+def _one(rng: random.Random, items: Sequence[T]) -> T:
+    """rng.choice, without its overhead: this runs a million times for the full roster."""
+    return items[int(rng.random() * len(items))]
+
 
 # --- Reference tables --------------------------------------------------------------
 
@@ -81,8 +104,7 @@ _SURNAMES = (
     ("苏", 4), ("卢", 4), ("蒋", 4), ("蔡", 4), ("贾", 5), ("丁", 5), ("魏", 5), ("薛", 4),
     ("任", 5), ("邵", 3), ("闫", 4), ("葛", 3), ("岳", 3), ("段", 3), ("孟", 4), ("侯", 3),
 )
-_SURNAME_LIST = tuple(s for s, _ in _SURNAMES)
-_SURNAME_CUM = tuple(accumulate(w for _, w in _SURNAMES))
+_SURNAME_TABLE = _table(*_SURNAMES)
 _MALE_CHARS = "伟强磊军洋勇杰涛明超刚平辉鹏华飞鑫波宇浩凯健俊帆旭宁龙林阳建国志文斌海峰东亮成兵德松永春坤振家子轩博睿"
 _FEMALE_CHARS = "芳娜敏静丽艳娟霞秀英玲桂兰萍红梅琳雪婷洁燕颖倩慧丹萱怡佳欣悦诗雨晨玉凤莉琪涵"
 
@@ -112,7 +134,7 @@ _BRANDS = ("恒信", "鑫源", "宏达", "华盛", "金鼎", "瑞丰", "万通",
            "东升", "富民", "利华", "顺达", "嘉禾", "昌盛", "诚信", "宏图", "泰和", "金泰", "盛源",
            "德润", "海川", "明辉", "正阳", "安泰", "祥瑞", "聚鑫", "博远", "汇通", "新城", "宏远",
            "康达", "益民", "众诚", "和顺", "润泽", "佳禾", "龙腾", "金石", "锦绣", "同力", "春晖",
-           "华泰", "鼎盛", "中兴", "远航", "信达", "皖淮", "相城", "濉河", "乐康", "百川", "宜家")
+           "华泰", "鼎盛", "中兴", "远航", "信达", "皖淮", "相城", "濉河", "乐康", "百川", "宜民")
 _TRADES = ("商贸", "建材", "建筑工程", "物流", "食品", "农业科技", "机械制造", "矿山设备", "电子科技",
            "服装", "餐饮管理", "物业管理", "房地产开发", "劳务", "运输", "纺织", "化工", "汽车销售",
            "环保科技", "酒业", "家具", "印刷", "医药", "装饰工程", "信息技术", "煤炭销售", "新材料")
@@ -133,24 +155,12 @@ _UNIT_TYPES = (("10", 58, "91"), ("60", 22, "92"), ("21", 3, "12"), ("22", 1, "1
 # --- Small helpers ------------------------------------------------------------------
 
 
-Table = tuple[tuple[str, ...], tuple[float, ...]]
-
-
-def _table(*pairs: tuple[str, float]) -> Table:
-    """Codes and their cumulative weights, for `_pick`."""
-    return tuple(p[0] for p in pairs), tuple(accumulate(p[1] for p in pairs))
-
-
-def _pick(rng: random.Random, table: Table) -> str:
-    return rng.choices(table[0], cum_weights=table[1])[0]
-
-
 def _digits(rng: random.Random, n: int) -> str:
-    return f"{rng.randrange(10**n):0{n}d}"
+    return f"{int(rng.random() * 10**n):0{n}d}"
 
 
 def _mobile(rng: random.Random) -> str:
-    return "1" + rng.choice("3456789") + _digits(rng, 9)
+    return "1" + _one(rng, "3456789") + _digits(rng, 9)
 
 
 def _landline(rng: random.Random) -> str:
@@ -159,8 +169,8 @@ def _landline(rng: random.Random) -> str:
 
 def _name(rng: random.Random, male: bool) -> str:
     pool = _MALE_CHARS if male else _FEMALE_CHARS
-    given = rng.choice(pool) if rng.random() < 0.3 else rng.choice(pool) + rng.choice(pool)
-    return rng.choices(_SURNAME_LIST, cum_weights=_SURNAME_CUM)[0] + given
+    given = _one(rng, pool) if rng.random() < 0.3 else _one(rng, pool) + _one(rng, pool)
+    return _pick(rng, _SURNAME_TABLE) + given
 
 
 def short_village(name: str) -> str:
@@ -217,12 +227,13 @@ class _Village:
                 "county": self.county, "town": self.town, "village": self.name}
 
     def street(self, rng: random.Random) -> str:
-        place = rng.choice(self.streets)
+        place, r = _one(rng, self.streets), rng.random()
         if self.rural:
-            return f"{place}{rng.randint(1, 80)}号"
-        number = f"{place}{rng.randint(1, 300)}号"
-        if rng.random() < 0.5:
-            number += f"{rng.randint(1, 30)}栋{rng.randint(1, 4)}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室"
+            return f"{place}{int(r * 80) + 1}号"
+        number = f"{place}{int(r * 300) + 1}号"
+        flat = int(rng.random() * 2 * 2880)  # half have a flat: 30 buildings, 4 units, 6 floors, 4 rooms
+        if flat < 2880:
+            number += f"{flat % 30 + 1}栋{flat // 30 % 4 + 1}单元{flat // 120 % 6 + 1}0{flat // 720 + 1}室"
         return number
 
 
@@ -294,21 +305,31 @@ def _id_region(v: _Village, rng: random.Random) -> str:
     if r < 0.93:
         return v.county_code
     if r < 0.96:
-        return rng.choice([c for c in _COUNTIES if c != v.county_code])
-    return rng.choice(list(_origin_names()))
+        return _one(rng, [c for c in _COUNTIES if c != v.county_code])
+    return _one(rng, list(_origin_names()))
+
+
+_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+
+
+def _check_digit(body: str) -> str:
+    """identifiers.check_digit (GB 11643), faster: the full roster needs 180,000 of them."""
+    return "10X98765432"[sum(map(mul, map(int, body), _ID_WEIGHTS)) % 11]
 
 
 def _new_id(region: str, birth: int, male: bool, seq: range, ids: set[str],
-            rng: random.Random) -> tuple[str, int]:
-    """A unique valid 18-digit ID and the birth ordinal it encodes (moved a day when full)."""
+            rng: random.Random) -> tuple[str, str]:
+    """A unique valid 18-digit ID and the birth date it encodes (a day earlier when full)."""
     while True:
+        iso = dt.date.fromordinal(birth).isoformat()
+        head = region + iso[:4] + iso[5:7] + iso[8:]
         for _ in range(30):
-            number = f"{rng.randrange(seq.start, seq.stop) // 2 * 2 + male:03d}"
-            body = region + dt.date.fromordinal(birth).strftime("%Y%m%d") + number
-            full = body + check_digit(body)
+            number = seq.start + int(rng.random() * len(seq)) // 2 * 2 + male
+            body = f"{head}{number:03d}"
+            full = body + _check_digit(body)
             if full not in ids:
                 ids.add(full)
-                return full, birth
+                return full, iso
         birth -= 1
 
 
@@ -322,11 +343,11 @@ def _person(v: _Village, age: int, ids: set[str], today: dt.date, rng: random.Ra
     male = rng.random() < 0.51
     birth = today.toordinal() - int((age + rng.random()) * 365.2425)
     id_region = _id_region(v, rng) if seq is _ROSTER_SEQ else v.county_code
-    id_number, birth = _new_id(id_region, birth, male, seq, ids, rng)
+    id_number, birth_date = _new_id(id_region, birth, male, seq, ids, rng)
     hukou_type, (hp, hc, hk) = _hukou(v, id_region, rng)
     return {
         "person_no": "", "region_code": v.code, "id_number": id_number, "name": _name(rng, male),
-        "sex": "1" if male else "2", "birth_date": dt.date.fromordinal(birth).isoformat(),
+        "sex": "1" if male else "2", "birth_date": birth_date,
         "hukou_type": hukou_type, "identity": _identity(age, male, v.rural, rng),
         "hukou_province": hp, "hukou_city": hc, "hukou_county": hk,
         "home_province": "安徽省", "home_city": "淮北市", "home_county": v.county,
@@ -363,7 +384,7 @@ def _unit_name(unit_type: str, v: _Village, rng: random.Random) -> tuple[str, bo
     """A plausible name for a unit of this type, and whether it is a 合作社."""
     brand = rng.choice(_BRANDS)
     if unit_type == "60":
-        owner = rng.choice(_SURNAME_LIST) + "记" if rng.random() < 0.4 else brand
+        owner = _pick(rng, _SURNAME_TABLE) + "记" if rng.random() < 0.4 else brand
         return f"{v.county}{v.town}{owner}{rng.choice(_SHOPS)}", False
     if unit_type in ("21", "22", "23", "70"):
         return f"{v.county}{v.town}{rng.choice(_PUBLIC)}", False
@@ -469,6 +490,7 @@ def _employer(identity: str, s: _Staff) -> str:
     return _unit_name("10", v, rng)[0]
 
 
+_GROUP = re.compile(r"^.{1,3}?[组队]")
 _EMPLOYED = frozenset(("11", "12", "13", "17", "21", "24", "37"))
 
 
@@ -498,7 +520,8 @@ def _pension(age: int, employment: str, identity: str, rural: bool, rng: random.
             return "13"
         return "13" if identity == "13" and r < 0.3 else ("11" if r < 0.85 else "")
     if employment == "5":
-        return "12" if rural and r < 0.5 else ("13" if r < 0.6 else "11")
+        # 城乡居民 pensions are paid from 60; earlier retirees left a job (职工 or 机关)
+        return "12" if rural and age >= 60 and r < 0.5 else ("13" if r > 0.85 else "11")
     if identity == "27":
         return "12" if r < 0.82 else ("14" if r < 0.86 else "")
     if employment == "4":
@@ -514,10 +537,10 @@ _OTHER_REASONS = ("外出务工，本人未办理", "重病在家", "本人不�
 
 def _reason(age: int, employment: str, identity: str, rng: random.Random) -> tuple[str, str]:
     """未参保原因 (and its 其他说明) of a person without a pension."""
-    if age < 16:
-        return "919", "未满16周岁"
     if employment == "2":
         return "932", ""
+    if age < 16:
+        return "919", "未满16周岁"
     if identity == "37":
         return "93", ""
     if employment == "0":
@@ -567,16 +590,17 @@ def _fill_person(roster_row: Row, s: _Staff) -> Cell:
     reason, reason_other = ("", "") if pension else _reason(age, employment, identity, rng)
     others = _other_insurance(employment, pension, rng)
     mobile, landline = _phones(rng)
-    handler, reviewer = rng.sample(s.names, 2)
+    first = int(rng.random() * len(s.names))
+    handler, reviewer = s.names[first], s.names[first - 1]  # two different people
     street = roster_row["home_street"]
     row: Cell = dict.fromkeys(PERSONS.keys, "")
     row.update(v.names)
     row.update(roster_row)
     row.update({
-        "group_name": street[: street.index("组") + 1] if v.rural and "组" in street else "",
+        "group_name": group.group(0) if v.rural and (group := _GROUP.match(street)) else "",
         "employment": s.code("就业状态", employment),
         "employer": _employer(identity, s) if employment == "0" else "",
-        "identity_other": ("学龄前儿童" if age < 6 else "家庭主妇") if identity == "90" else "",
+        "identity_other": ("学龄前儿童" if age < 6 else "料理家务") if identity == "90" else "",
         "mobile": mobile, "landline": landline,
         "pension": s.code("养老保险", pension), "medical": s.code("医疗保险", _medical(pension, v.rural, rng)),
         **{k: s.code(PERSONS[k].codes or "", c) for k, c in others.items()},
@@ -595,6 +619,15 @@ def _new_person(s: _Staff, ids: set[str]) -> Cell:
         row[key] = s.code(PERSONS[key].codes or "", str(row[key]))
     row["person_no"] = ""
     return row
+
+
+def _new_persons(s: _Staff, ids: set[str], need_numeric: bool) -> list[Cell]:
+    """0-5 new persons; with `need_numeric` at least one whose ID Excel could turn into a
+    number (check digit not X), so that a large village gets every kind of mistake."""
+    rows = [_new_person(s, ids) for _ in range(s.rng.randint(1 if need_numeric else 0, 5))]
+    while need_numeric and all(str(r["id_number"]).endswith("X") for r in rows):
+        rows[-1] = _new_person(s, ids)
+    return rows
 
 
 def _fill_unit(roster_row: Row, s: _Staff) -> Cell:
@@ -633,18 +666,19 @@ def _is_adult(row: Cell, today: dt.date) -> bool:
 
 def _eligible(kind: str, row: Cell, is_new: bool, today: dt.date) -> bool:
     """Rows a mistake of this kind can go into without making a second mistake."""
-    checks = {
-        "invalid_code": lambda: bool(row["pension"]),
-        "id_as_number": lambda: is_new,
-        "missing_required": lambda: True,
-        "employer_missing": lambda: _code_of(row["employment"]) == "0",
-        "pension_and_reason": lambda: bool(row["pension"]),
-        "no_pension_no_reason": lambda: not row["pension"],
-        "duplicate": lambda: True,
-        "bad_mobile": lambda: bool(row["mobile"]),
-        "implausible_age": lambda: _is_adult(row, today),
-    }
-    return checks[kind]()
+    if kind in ("invalid_code", "pension_and_reason"):
+        return bool(row["pension"])
+    if kind == "no_pension_no_reason":
+        return not row["pension"]
+    if kind == "id_as_number":
+        return is_new and not str(row["id_number"]).endswith("X")  # Excel keeps '…X' as text
+    if kind == "employer_missing":
+        return _code_of(row["employment"]) == "0"
+    if kind == "bad_mobile":
+        return bool(row["mobile"])
+    if kind == "implausible_age":
+        return _is_adult(row, today)
+    return True  # missing_required, duplicate
 
 
 def _apply(kind: str, row: Cell, rng: random.Random) -> None:
@@ -666,15 +700,33 @@ def _apply(kind: str, row: Cell, rng: random.Random) -> None:
         row.update(employment=rng.choice(("1 学龄前", "1")), employer="")
 
 
+def _targets(kind: str, rows: list[Cell], first_new: int, used: set[int], wanted: int,
+             today: dt.date, rng: random.Random) -> list[int]:
+    """Up to `wanted` unused rows this kind of mistake fits: random draws, then a scan."""
+    start, total = (first_new if kind == "id_as_number" else 0), len(rows)
+    picked: list[int] = []
+
+    def fits(i: int) -> bool:
+        return i not in used and i not in picked and _eligible(kind, rows[i], i >= first_new, today)
+
+    for _ in range(20 * wanted if total > start else 0):
+        i = start + int(rng.random() * (total - start))
+        if len(picked) < wanted and fits(i):
+            picked.append(i)
+    if len(picked) < wanted:
+        rest = [i for i in range(start, total) if fits(i)]
+        picked += rng.sample(rest, min(wanted - len(picked), len(rest)))
+    return picked
+
+
 def _inject(rows: list[Cell], first_new: int, today: dt.date, rng: random.Random) -> list[tuple[int, str]]:
     """Put each kind of mistake into 0.5-2% of the rows (at least one from 100 rows on)."""
     total, used = len(rows), set[int]()
     found: list[tuple[int, str]] = []
-    for kind in MISTAKE_KINDS:
+    for kind in MISTAKE_KINDS:  # id_as_number first: few rows fit it
         wanted = round(total * rng.uniform(0.005, 0.02))
         wanted = max(wanted, 1) if total >= 100 else wanted
-        pool = [i for i in range(total) if i not in used and _eligible(kind, rows[i], i >= first_new, today)]
-        for i in rng.sample(pool, min(wanted, len(pool))):
+        for i in _targets(kind, rows[:total], first_new, used, wanted, today, rng):
             used.add(i)
             if kind == "duplicate":
                 rows.append(dict(rows[i]))
@@ -700,12 +752,8 @@ def simulate_return(persons: list[Row], units: list[Row], rng: random.Random, *,
     s = _staff(v, units, day, rng)
     visit_rate = rng.uniform(0.80, 0.95)
     rows = [_fill_person(p, s) for p in persons if rng.random() < visit_rate]
-    n_new = rng.randint(0, 5)
-    if mistakes and len(rows) + n_new >= 100:
-        n_new = max(n_new, 1)
-    ids = {p["id_number"] for p in persons}
     first_new = len(rows)
-    rows += [_new_person(s, ids) for _ in range(n_new)]
+    rows += _new_persons(s, {p["id_number"] for p in persons}, mistakes and len(rows) >= 95)
     unit_rows = [_fill_unit(u, s) for u in units if rng.random() < 0.92]
     unit_rows += [_new_unit(s) for _ in range(rng.randint(0, 1))]
     found = _inject(rows, first_new, day, rng) if mistakes else []
