@@ -172,9 +172,11 @@ def _xls_complete(path: Path) -> bool:
         return False
     if len(head) < 8:
         return False
+    if head == _OLE2_MAGIC:
+        return True
     if head.startswith(_ZIP_MAGIC):
         return _zip_opens(path)
-    return True
+    return True  # not binary Excel at all: the reader will say what it is
 
 
 # --- the queue of paths to look at -----------------------------------------------------
@@ -278,6 +280,25 @@ def _started(observer: BaseObserver, inbox: Path, queue: _PathQueue) -> BaseObse
     return observer
 
 
+class _StopNoise(logging.Filter):
+    """Drops the error watchdog's inotify emitter may log while it is being stopped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in record.getMessage()
+
+
+def _stop_observer(observer: BaseObserver) -> None:
+    """Stop the observer and its emitter threads, without watchdog's shutdown noise."""
+    emitter_log = logging.getLogger("watchdog.observers.inotify")
+    noise = _StopNoise()
+    emitter_log.addFilter(noise)
+    try:
+        observer.stop()
+        observer.join(timeout=10)
+    finally:
+        emitter_log.removeFilter(noise)
+
+
 # --- the watcher -------------------------------------------------------------------------
 
 
@@ -297,7 +318,8 @@ class Watcher:
 
     `handle` may raise: the error is logged (file name and error type only, since
     messages may carry personal data) and the exception object is that file's result.
-    `on_batch` receives the (path, result) pairs after each burst of work. When
+    `on_batch` receives the (path, result) pairs after each burst of work in `run`
+    (`run_once` returns them instead). When
     `is_complete` is None, `looks_complete` is used; pass `lambda path: True` to
     skip that check. `ready` is set once `run` is observing the inbox.
     """
@@ -335,7 +357,7 @@ class Watcher:
         """Process every stable file now in the inbox and return the results.
 
         Files still being written are waited for up to `once_timeout` seconds, then
-        left for the next run. `on_batch` is called with the results if there are any.
+        left for the next run. `on_batch` is not called: the caller has the results.
         """
         queue = _PathQueue()
         self._enqueue_all(queue)
@@ -348,7 +370,6 @@ class Watcher:
             result = self._step(next_path, queue)
             if result is not None:
                 results.append(result)
-        self._report(results)
         return results
 
     def run(self, stop: threading.Event) -> None:
@@ -365,8 +386,7 @@ class Watcher:
         try:
             self._serve(queue, stop)
         finally:
-            observer.stop()
-            observer.join(timeout=10)
+            _stop_observer(observer)
             self.ready.clear()
 
     # the worker loop
@@ -419,11 +439,20 @@ class Watcher:
     def _candidates(self) -> list[Path]:
         """Like `scan`, and notes (once each) files whose extension is not taken."""
         files = list(_walk(self.inbox, self.inbox))
+        self._prune(set(files))
         for path in files:
             if not is_supported(path) and path not in self._unsupported_seen:
                 self._unsupported_seen.add(path)
                 log.info("not a spreadsheet, left in the inbox: %s", path.name)
         return _by_mtime(path for path in files if is_supported(path))
+
+    def _prune(self, present: set[Path]) -> None:
+        """Forget files that have left the inbox (a file moved back in is new again)."""
+        for path in [path for path in self._handled if path not in present]:
+            del self._handled[path]
+        for path in [path for path in self._looks if path not in present]:
+            del self._looks[path]
+        self._unsupported_seen &= present
 
     def _assess(self, path: Path) -> float | None:
         """None: nothing to do; 0: ready now; > 0: look again after that many seconds."""
@@ -438,7 +467,8 @@ class Watcher:
         look = self._looks.get(path)
         if look is None or look.signature != signature:
             self._looks[path] = _Look(signature, now)
-            return max(self.settle, self.min_age - (time.time() - stat.st_mtime), _MIN_DELAY)
+            age = max(time.time() - stat.st_mtime, 0.0)
+            return max(self.settle, self.min_age - age, _MIN_DELAY)
         wait = self._wait_for_stable(stat, look, now)
         if wait > 0:
             return wait

@@ -174,17 +174,17 @@ def test_is_not_ignored(tmp_path: Path, name: str) -> None:
 
 
 def test_scan_sorts_by_mtime_then_name_and_skips_others(inbox: Path) -> None:
-    write_old(inbox / "b.csv", b"b", age=30)
-    write_old(inbox / "a.csv", b"a", age=30)
-    write_old(inbox / "town" / "old.xlsx", xlsx_bytes(), age=90)
-    write_old(inbox / "new.xls", OLE2_HEADER, age=1)
+    now = time.time()
+    for name, data, age in [
+        ("b.csv", b"b", 30), ("a.csv", b"a", 30), ("town/old.xlsx", xlsx_bytes(), 90),
+        ("new.xls", OLE2_HEADER, 1),
+    ]:
+        path = write_old(inbox / name, data)
+        os.utime(path, (now - age, now - age))
     for name in [*TEMP_NAMES, "notes.txt", ".hidden/c.csv"]:
-        write_old(inbox / name, b"x")
-    paths = scan(inbox)
-    if os.stat(inbox / "a.csv").st_mtime_ns == os.stat(inbox / "b.csv").st_mtime_ns:
-        assert [p.name for p in paths] == ["old.xlsx", "a.csv", "b.csv", "new.xls"]
-    assert sorted(p.relative_to(inbox).as_posix() for p in paths) == [
-        "a.csv", "b.csv", "new.xls", "town/old.xlsx",
+        write_old(inbox / name, b"x", age=200)
+    assert [p.relative_to(inbox).as_posix() for p in scan(inbox)] == [
+        "town/old.xlsx", "a.csv", "b.csv", "new.xls",
     ]
 
 
@@ -221,7 +221,7 @@ def test_run_once_handles_every_stable_file_once(inbox: Path, recorder: Recorder
     results = watcher.run_once()
     assert sorted(path.name for path, _ in results) == names
     assert sorted(recorder.calls) == names
-    assert [sorted(batches.results())] == [names]
+    assert batches.batches == []  # run_once returns its results rather than reporting them
     assert watcher.run_once() == []
     assert sorted(path.name for path in inbox.iterdir() if path.is_file()) == sorted(TEMP_NAMES)
 
@@ -267,7 +267,6 @@ def test_slow_writer_is_handled_once_after_it_finishes(
                 file.flush()
                 time.sleep(0.1)
         assert wait_until(lambda: recorder.count("slow.csv") >= 1)
-        drain(inbox, recorder)
     assert recorder.contents["slow.csv"] == [b"".join(chunks)]
 
 
@@ -366,7 +365,7 @@ def test_truncated_xlsx_is_not_handled_until_completed(inbox: Path, recorder: Re
     path = inbox / "a.xlsx"
     with watching(inbox, recorder, is_complete=probe):
         path.write_bytes(whole[: len(whole) // 2])
-        assert wait_until(lambda: verdicts.count(("a.xlsx", False)) >= 2)
+        assert wait_until(lambda: ("a.xlsx", False) in verdicts)
         assert recorder.count("a.xlsx") == 0
         with path.open("ab") as file:
             file.write(whole[len(whole) // 2 :])
