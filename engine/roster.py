@@ -114,13 +114,14 @@ def _home(values: dict[str, str]) -> dict[str, str]:
     }
 
 
+@cache
 def split_place(text: str) -> tuple[str, str, str]:
     """'安徽省淮北市濉溪县' -> ('安徽省', '淮北市', '濉溪县'), by the names of the region table."""
-    names = _place_names()
+    levels = _place_names()
     out: list[str] = []
     rest = text.strip()
-    for level in range(3):
-        match = next((n for n in names[level] if rest.startswith(n)), "")
+    for names in levels:
+        match = next((rest[:n] for n in range(min(len(rest), 12), 1, -1) if rest[:n] in names), "")
         out.append(match)
         rest = rest[len(match):]
     if not any(out):
@@ -129,13 +130,11 @@ def split_place(text: str) -> tuple[str, str, str]:
 
 
 @cache
-def _place_names() -> tuple[list[str], list[str], list[str]]:
+def _place_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     provinces, cities, counties = set(), set(), set()
     for code, name in region_names().items():
         (provinces if code.endswith("0000") else cities if code.endswith("00") else counties).add(name)
-    def longest_first(s: set[str]) -> list[str]:
-        return sorted(s, key=len, reverse=True)
-    return longest_first(provinces), longest_first(cities), longest_first(counties)
+    return frozenset(provinces), frozenset(cities), frozenset(counties)
 
 
 def _duplicate(form: Form, ctx: RowContext, row: int, first: int) -> Problem:

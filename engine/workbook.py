@@ -237,7 +237,8 @@ class FormWorkbook:
             locked = f.derived or (row.roster and f.roster)
             fmt = self.fmt.cell(locked, mark[0] if mark else None)
             if value is None or value == "":
-                ws.write_blank(r, c, None, fmt)
+                if fmt is not self.fmt.input:   # an empty input cell takes its column's format
+                    ws.write_blank(r, c, None, fmt)
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 ws.write_string(r, c, str(code_entry(f, value)), fmt)
             else:
@@ -293,7 +294,6 @@ class _Formats:
                                        "bg_color": "#F2F2F2"})
         self.header_required = book.add_format({**base, "bold": True, "align": "center", "text_wrap": True,
                                                 "bg_color": "#FCE4D6"})
-        self.input = book.add_format({**base, "num_format": "@", "locked": False})
         fills = {None: None, "error": "#FF9999", "warning": "#FFEB84"}
         self._cells: dict[tuple[bool, str | None], Format] = {}
         for locked in (True, False):
@@ -304,6 +304,7 @@ class _Formats:
                 if fill:
                     spec["bg_color"] = fill
                 self._cells[(locked, severity)] = book.add_format(spec)
+        self.input = self._cells[(False, None)]   # the columns' format: text, unlocked
 
     def cell(self, locked: bool, severity: str | None) -> Format:
         return self._cells[(locked, severity)]
