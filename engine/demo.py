@@ -23,7 +23,13 @@ from engine.export import export
 from engine.figures import Figures
 from engine.form import CODE_LISTS
 from engine.roster import import_roster
-from engine.templates import BLANK_UNITS, blank_rows, generate, template_path, write_village_workbook
+from engine.templates import (
+    BLANK_UNITS,
+    blank_rows,
+    generate,
+    template_path,
+    write_village_workbook,
+)
 from engine.watching import watch_workspace
 from engine.workbook import Identity, SheetRow, template_id
 from engine.workspace import FOLDERS, Workspace, WorkspaceError

@@ -31,7 +31,8 @@ def export(ws: Workspace, region_code: str | None = None) -> Path:
     try:
         for form in (PERSONS, UNITS):
             rows = (SheetRow(r) for r in ws.store.records(form.kind, region.code))
-            book.add_form_sheet(form, rows, title=f"{region.name}　{form.name}　上报数据（{region.code}）")
+            book.add_form_sheet(form, rows, title=f"{region.name}　{form.name}　上报数据（{region.code}）",
+                                derived=True)
         return book.close()
     except BaseException:
         book.abort()

@@ -122,6 +122,6 @@ def problem(name: str, *, sheet: str = "", row: int = 0, column: str = "", field
     """A Problem of rule `name`, its message filled from the catalogue's template."""
     rule = BY_NAME[name]
     text = "" if value is None else str(value)
-    message = rule.message.format(column=column, value=text, **params)
+    message = rule.message.format(column=column, value=text, sheet=sheet, **params)
     return Problem(rule=rule.code, severity=rule.severity, message=message, sheet=sheet, row=row,
                    column=column, field=field, value=text)

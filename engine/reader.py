@@ -223,7 +223,10 @@ def _no_form_problem(sheets: list[str], candidates: list[tuple[str, list[str]]])
 
 def _suggest(lacking: list[str]) -> str:
     """Name the headers each lacking column may have, so the sender can rename theirs."""
-    names = {f.label: f.header_names() for form in FORMS.values() for f in form.fields}
+    names: dict[str, tuple[str, ...]] = {}
+    for form in FORMS.values():
+        for f in form.fields:
+            names.setdefault(f.label, f.header_names())
     hints = [f"“{label}”可写作：{'、'.join(names.get(label, (label,)))}" for label in lacking]
     return ("；".join(hints) + "。")[:400] if hints else ""
 

@@ -20,7 +20,7 @@ from engine.problems import Problem
 from engine.reader import Cell, cell_text
 from engine.store import FileRecord
 from engine.templates import blank_rows, write_village_workbook
-from engine.workbook import FormWorkbook, Identity, Severity, SheetRow, region_values
+from engine.workbook import FormWorkbook, Identity, Severity, SheetRow
 from engine.workspace import Workspace
 
 STATUS_TEXT = {
@@ -59,37 +59,41 @@ def write_receipt(ws: Workspace, outcome: Outcome, earlier: FileRecord | None = 
             _missing_sheet(book, outcome.missing)
 
     if outcome.village and earlier is None:
-        persons = _sheet_rows(outcome, PERSONS, only_problems=False)
-        units = _sheet_rows(outcome, UNITS, only_problems=False)
+        persons = _sheet_rows(outcome, PERSONS)
+        units = _sheet_rows(outcome, UNITS)
         return write_village_workbook(path, outcome.village, identity, persons, units,
                                       blank_persons=blank_rows(0), blank_units=5, before=front)
     book = FormWorkbook(path, identity, protect=False)
     try:
         front(book)
         for form in (PERSONS, UNITS):
-            rows = list(_sheet_rows(outcome, form, only_problems=True))
+            rows = list(_sheet_rows(outcome, form))
             if rows:
-                book.add_form_sheet(form, rows, title=f"{form.name}　有问题的行")
+                book.add_form_sheet(form, rows, title=f"{form.name}　有问题的行", derived=True)
         return book.close()
     except BaseException:
         book.abort()
         raise
 
 
-def _sheet_rows(outcome: Outcome, form: Form, *, only_problems: bool) -> Iterable[SheetRow]:
+def _sheet_rows(outcome: Outcome, form: Form) -> Iterable[SheetRow]:
+    """The sender's rows that have problems, as they sent them, problem cells marked."""
     result = next((s for s in outcome.sheets if s.form.kind == form.kind), None)
     if result is None:
         return
-    fixed = region_values(outcome.village) if outcome.village else {}
     for raw, checked, on_roster in result.rows:
-        if only_problems and not checked.problems:
+        if not checked.problems:
             continue
         marks: dict[str, tuple[Severity, str]] = {}
         for p in sorted(checked.problems, key=lambda p: p.severity != "error"):
-            key = p.field or form.fields[0].key
-            marks.setdefault(key, (p.severity, p.message))
+            shown = p.field and not form[p.field].derived
+            marks.setdefault(p.field if shown else _LOCATOR[form.kind], (p.severity, p.message))
         values = {k: _shown(v) for k, v in raw.values.items()}
-        yield SheetRow({**fixed, **values} if form.kind == "persons" else values, roster=on_roster, marks=marks)
+        yield SheetRow(values, roster=on_roster, marks=marks)
+
+
+# Where a problem of a column the sheet does not show (the row's region) is marked.
+_LOCATOR = {"persons": "id_number", "units": "unit_name"}
 
 
 def _shown(value: Cell) -> object:
@@ -142,8 +146,8 @@ def _next_step(outcome: Outcome) -> str:
         return "无需处理。名册中尚未登记的人员请继续入户调查，登记后把本回执或模板再次发回。"
     if outcome.status == "checked":
         return "按问题清单改正后再正式发送。"
-    return ("打开本回执中的“人员登记”“单位登记”工作表，按红色单元格的批注改正（黄色为提醒，请核实），"
-            "保存后把本回执原样发回即可，不要改动工作表和列的结构。")
+    return ("本回执的“人员登记”“单位登记”工作表只列出有问题的行：按红色单元格的批注改正（黄色为提醒，请核实），"
+            "保存后把本回执原样发回即可，不要改动工作表和列的结构。没有问题的行已经登记，不必再发。")
 
 
 def _problem_sheet(book: FormWorkbook, problems: list[Problem]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine import regions
 from engine.form import PERSONS, UNITS
-from engine.workbook import FormWorkbook, Identity, SheetRow, region_values, template_id
+from engine.workbook import FormWorkbook, Identity, SheetRow, template_id
 from engine.workspace import Workspace
 
 MIN_BLANK_PERSONS = 20
@@ -41,10 +41,9 @@ def write_village_workbook(path: Path, village_code: str, identity: Identity,
     try:
         if before is not None:
             before(book)
-        fixed = region_values(village_code)
-        book.add_form_sheet(PERSONS, persons, title=title(village_code), blank=blank_persons, blank_values=fixed)
-        book.add_form_sheet(UNITS, units, title=title(village_code).replace(PERSONS.name, "单位登记表"),
-                            blank=blank_units, blank_values={"region_code": village_code})
+        book.add_form_sheet(PERSONS, persons, title=title(village_code), blank=blank_persons)
+        book.add_form_sheet(UNITS, units, title=title(village_code).replace(PERSONS.name, UNITS.name),
+                            blank=blank_units)
         book.add_instructions()
         return book.close()
     except BaseException:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -115,25 +115,23 @@ class FormWorkbook:
     def add_sheet(self, name: str) -> Worksheet:
         return self.book.add_worksheet(name)
 
-    def add_form_sheet(self, form: Form, rows: Iterable[SheetRow], *, title: str,
-                       blank: int = 0, blank_values: Mapping[str, object] | None = None,
-                       header_text: str = "") -> Worksheet:
+    def add_form_sheet(self, form: Form, rows: Iterable[SheetRow], *, title: str, blank: int = 0,
+                       derived: bool = False, header_text: str = "") -> Worksheet:
         """The form's sheet: title, bands, headers, `rows`, then `blank` empty rows for new
-        persons/units (with `blank_values`, the derived columns, pre-filled)."""
+        persons/units. `derived`: include the per-row region columns (exports); a village's
+        workbook names its region once, in the title and the identity."""
         self._ensure_code_names()
+        fields = form.fields if derived else tuple(f for f in form.fields if not f.derived)
         ws = self.book.add_worksheet(form.sheet)
-        self._write_head(ws, form, title)
+        self._write_head(ws, fields, title)
         r = FIRST_DATA_ROW
         for row in rows:
-            self._write_row(ws, form, r, row)
+            self._write_row(ws, fields, r, row)
             r += 1
-        for _ in range(blank):
-            self._write_row(ws, form, r, SheetRow(blank_values or {}))
-            r += 1
-        last = max(r - 1, FIRST_DATA_ROW)
-        self._validate(ws, form, last)
+        last = max(r + blank - 1, FIRST_DATA_ROW)
+        self._validate(ws, fields, last)
         self._page_setup(ws, form, header_text or title)
-        ws.autofilter(HEADER_ROW, 0, last, len(form.fields) - 1)
+        ws.autofilter(HEADER_ROW, 0, last, len(fields) - 1)
         if self.protect:
             ws.protect("", {"sort": True, "autofilter": True, "format_columns": True,
                             "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
@@ -211,12 +209,12 @@ class FormWorkbook:
             ws.write_string(r, 1, v)
         ws.hide()
 
-    def _write_head(self, ws: Worksheet, form: Form, title: str) -> None:
-        n = len(form.fields)
+    def _write_head(self, ws: Worksheet, fields: Sequence[Field], title: str) -> None:
+        n = len(fields)
         ws.set_row(0, 28)
         ws.merge_range(0, 0, 0, n - 1, title, self.fmt.title)
         col = 0
-        for group, members in groupby(form.fields, key=lambda f: f.group):
+        for group, members in groupby(fields, key=lambda f: f.group):
             width = len(list(members))
             if width > 1:
                 ws.merge_range(1, col, 1, col + width - 1, group, self.fmt.band)
@@ -224,14 +222,13 @@ class FormWorkbook:
                 ws.write(1, col, group, self.fmt.band)
             col += width
         ws.set_row(HEADER_ROW, 32)
-        for c, f in enumerate(form.fields):
+        for c, f in enumerate(fields):
             ws.write(HEADER_ROW, c, f.label, self.fmt.header_required if f.required else self.fmt.header)
-            hidden = f.derived and f.key not in ("region_code", "village")
-            ws.set_column(c, c, f.width, self.fmt.input, {"hidden": hidden})
+            ws.set_column(c, c, f.width, self.fmt.input)
         ws.freeze_panes(FIRST_DATA_ROW, 0)
 
-    def _write_row(self, ws: Worksheet, form: Form, r: int, row: SheetRow) -> None:
-        for c, f in enumerate(form.fields):
+    def _write_row(self, ws: Worksheet, fields: Sequence[Field], r: int, row: SheetRow) -> None:
+        for c, f in enumerate(fields):
             value = row.values.get(f.key)
             mark = row.marks.get(f.key)
             locked = f.derived or (row.roster and f.roster)
@@ -246,8 +243,8 @@ class FormWorkbook:
             if mark:
                 ws.write_comment(r, c, mark[1], {"x_scale": 2.2, "y_scale": 1.6})
 
-    def _validate(self, ws: Worksheet, form: Form, last: int) -> None:
-        for c, f in enumerate(form.fields):
+    def _validate(self, ws: Worksheet, fields: Sequence[Field], last: int) -> None:
+        for c, f in enumerate(fields):
             if f.derived:
                 continue
             options: dict[str, Any] = {"input_title": f.label[:32], "input_message": f.prompt[:MAX_PROMPT],
@@ -331,7 +328,3 @@ INSTRUCTIONS: tuple[tuple[str, str], ...] = (
               "可以直接在回执的登记表中改正后把回执原样发回。"),
 )
 
-
-def iter_sheet_rows(form: Form, records: Iterable[Mapping[str, object]], *, roster: bool) -> Iterator[SheetRow]:
-    for rec in records:
-        yield SheetRow(rec, roster=roster)

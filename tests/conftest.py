@@ -1,0 +1,97 @@
+"""Fixtures for each outside thing: a workspace on disk, a roster file, a template filled
+the way village staff fill it (openpyxl, as Excel would save it)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from engine.demo import _write_rosters
+from engine.demo_data import Roster, make_roster, simulate_return
+from engine.form import PERSONS
+from engine.roster import import_roster
+from engine.templates import generate
+from engine.workspace import Workspace
+
+COUNTY = "340602"   # 杜集区: 56 villages, the smallest county
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    ws = Workspace(tmp_path / "ws")
+    ws.init(COUNTY)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def county_roster() -> Roster:
+    """A small synthetic roster of 杜集区 (about 200 persons)."""
+    roster = make_roster(scale=0.01, seed=7)
+    return Roster(persons=[p for p in roster.persons if p["region_code"].startswith(COUNTY)],
+                  units=[u for u in roster.units if u["region_code"].startswith(COUNTY)])
+
+
+@pytest.fixture
+def county(workspace: Workspace, county_roster: Roster) -> Workspace:
+    """The workspace with its roster imported (from real xlsx files) and templates generated."""
+    for path in _write_rosters(workspace, county_roster.persons, county_roster.units):
+        import_roster(workspace, path)
+    generate(workspace)
+    return workspace
+
+
+def template_of(ws: Workspace, village: str) -> Path:
+    from engine.templates import template_path
+
+    return template_path(ws, village)
+
+
+def busiest_village(roster: Roster) -> str:
+    counts: dict[str, int] = {}
+    for p in roster.persons:
+        counts[p["region_code"]] = counts.get(p["region_code"], 0) + 1
+    return max(counts, key=lambda c: (counts[c], c))
+
+
+Filler = Callable[[openpyxl.worksheet.worksheet.Worksheet, dict[str, int], int, dict[str, Any]], None]
+
+
+def header_columns(sheet: Any) -> dict[str, int]:
+    """field key -> 1-based column, from the header row of a form sheet."""
+    labels = {f.label: f.key for f in PERSONS.fields} | {"单位名称": "unit_name"}
+    for row in sheet.iter_rows(min_row=1, max_row=6):
+        found = {labels[c.value]: c.column for c in row if c.value in labels}
+        if len(found) > 5:
+            return found
+    raise AssertionError("no header row")
+
+
+def fill_like_staff(template: Path, target: Path, roster_persons: list[dict[str, str]], *,
+                    visit: int, seed: int = 1, edit: Callable[[Any, dict[str, int]], None] | None = None) -> list[int]:
+    """Fill the first `visit` roster rows of a template with openpyxl as staff would type them
+    (codes picked from the dropdown as 'code label'), run `edit` for mistakes, save as `target`.
+    Returns the spreadsheet rows filled."""
+    book = openpyxl.load_workbook(template)
+    sheet = book[PERSONS.sheet]
+    cols = header_columns(sheet)
+    filled = simulate_return(roster_persons, [], random.Random(seed), mistakes=False)
+    by_id = {str(p["id_number"]): p for p in filled.persons}
+    rows: list[int] = []
+    for row in range(1, sheet.max_row + 1):
+        number = sheet.cell(row, cols["id_number"]).value
+        if number in by_id and len(rows) < visit:
+            values = by_id[number]
+            for f in PERSONS.fields:
+                if f.is_input and not f.prefilled and f.key in cols and values.get(f.key) not in (None, ""):
+                    sheet.cell(row, cols[f.key]).value = str(values[f.key])
+            rows.append(row)
+    if edit is not None:
+        edit(sheet, cols)
+    book.save(target)
+    return rows
