@@ -2,8 +2,8 @@
 
 A roster per county written as the city would send it (xlsx) and imported; templates
 for every village; returns for a share of the villages, filled as staff would fill
-them (with their usual mistakes), dropped into the inbox; one watcher pass; then
-summaries and the city's export. At scale 1 the roster equals the notice's task table.
+them (with their usual mistakes), dropped into the inbox; one watcher pass, which
+writes the receipts and summaries. At scale 1 the roster equals the notice's task table.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import random
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import xlsxwriter
 
 from engine import regions
 from engine.demo_data import make_roster, simulate_return
-from engine.export import export
 from engine.figures import Figures
 from engine.form import CODE_LISTS
+from engine.parallel import run_all
 from engine.roster import import_roster
 from engine.templates import (
     BLANK_UNITS,
@@ -60,9 +60,7 @@ def run_demo(ws: Workspace, *, scale: float = 1.0, seed: int = 2017, share: floa
     dropped = _simulate_returns(ws, roster.persons, roster.units, share, random.Random(seed))
     clock.lap(f"模拟 {dropped} 个村（社区）交回模板，已放入 inbox/")
     outcomes = watch_workspace(ws, once=True, min_age=0.0, settle=0.0, say=lambda _: None)
-    clock.lap(f"监视程序处理 {len(outcomes)} 个文件，回执在 {ws.receipts}")
-    path = export(ws)
-    clock.lap(f"上报数据已导出：{path.name}")
+    clock.lap(f"监视程序处理 {len(outcomes)} 个文件，回执在 {ws.receipts}，汇总表在 {ws.summaries}")
     return ws.store.figures(ws.region.code)
 
 
@@ -103,17 +101,19 @@ def _write_rosters(ws: Workspace, persons: Sequence[Mapping[str, str]],
         by_county[p["region_code"][:6]][0].append(p)
     for u in units:
         by_county[u["region_code"][:6]][1].append(u)
-    paths = []
-    for county, (ps, us) in sorted(by_county.items()):
-        name = regions.load().by_code[county].name
-        path = folder / f"{name}入户调查对象名册.xlsx"
-        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                               "strings_to_formulas": False, "strings_to_urls": False})
-        _roster_sheet(book, "人员", ROSTER_PERSON_HEADERS, (_roster_person(p) for p in ps))
-        _roster_sheet(book, "单位", ROSTER_UNIT_HEADERS, us)
-        book.close()
-        paths.append(path)
-    return paths
+    jobs = [(folder / f"{regions.load().by_code[county].name}入户调查对象名册.xlsx", ps, us)
+            for county, (ps, us) in sorted(by_county.items(), key=lambda item: -len(item[1][0]))]
+    return run_all(_write_roster, jobs)
+
+
+def _write_roster(job: tuple[Path, list[Mapping[str, str]], list[Mapping[str, str]]]) -> Path:
+    path, persons, units = job
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                           "strings_to_formulas": False, "strings_to_urls": False})
+    _roster_sheet(book, "人员", ROSTER_PERSON_HEADERS, (_roster_person(p) for p in persons))
+    _roster_sheet(book, "单位", ROSTER_UNIT_HEADERS, units)
+    book.close()
+    return path
 
 
 def _roster_person(p: Mapping[str, str]) -> dict[str, str]:
@@ -122,10 +122,10 @@ def _roster_person(p: Mapping[str, str]) -> dict[str, str]:
 
 
 def _roster_sheet(book: xlsxwriter.Workbook, name: str, headers: Sequence[tuple[str, str]],
-                  rows: object) -> None:
+                  rows: Iterable[Mapping[str, str]]) -> None:
     ws = book.add_worksheet(name)
     ws.write_row(0, 0, [h for h, _ in headers])
-    for r, row in enumerate(rows, start=1):  # type: ignore[call-overload]
+    for r, row in enumerate(rows, start=1):
         for c, (_, key) in enumerate(headers):
             ws.write_string(r, c, str(row.get(key, "")))
 
@@ -133,27 +133,35 @@ def _roster_sheet(book: xlsxwriter.Workbook, name: str, headers: Sequence[tuple[
 def _simulate_returns(ws: Workspace, persons: Sequence[Mapping[str, str]], units: Sequence[Mapping[str, str]],
                       share: float, rng: random.Random) -> int:
     """Fill the templates of a share of the villages as staff would, and drop them into the inbox."""
-    persons_by: dict[str, list[Mapping[str, str]]] = defaultdict(list)
-    units_by: dict[str, list[Mapping[str, str]]] = defaultdict(list)
+    persons_by: dict[str, list[dict[str, str]]] = defaultdict(list)
+    units_by: dict[str, list[dict[str, str]]] = defaultdict(list)
     for p in persons:
-        persons_by[p["region_code"]].append(p)
+        persons_by[p["region_code"]].append(dict(p))
     for u in units:
-        units_by[u["region_code"]].append(u)
+        units_by[u["region_code"]].append(dict(u))
     villages = sorted(persons_by)
     chosen = sorted(rng.sample(villages, max(1, round(len(villages) * share)))) if share else []
     batch = ws.store.roster_batch()
-    drops: list[Path] = []
+    jobs: list[_ReturnJob] = []
     for code in chosen:
-        filled = simulate_return(list(persons_by[code]), list(units_by[code]), rng)
+        filled = simulate_return(persons_by[code], units_by[code], rng)
         roster_ids = {p["id_number"] for p in persons_by[code]}
         person_rows = [SheetRow(v, roster=v.get("id_number") in roster_ids) for v in filled.persons]
         unit_rows = [SheetRow(v, roster=bool(v.get("unit_no"))) for v in filled.units]
         identity = Identity(kind="template", template_id=template_id(code), region_code=code, roster_batch=batch)
         name = template_path(ws, code).name
         path = ws.inbox / "-".join((*regions.load().path_names(code)[:-1], name))
-        write_village_workbook(path, code, identity, person_rows, unit_rows,
-                               blank_persons=blank_rows(len(person_rows)) // 2, blank_units=BLANK_UNITS)
-        drops.append(path)
+        jobs.append((path, code, identity, person_rows, unit_rows))
+    drops = run_all(_write_return, jobs)
     if len(drops) > 1:
         shutil.copy(drops[0], drops[0].with_name("（重复发送）" + drops[0].name))
     return len(drops)
+
+
+_ReturnJob = tuple[Path, str, Identity, list[SheetRow], list[SheetRow]]
+
+
+def _write_return(job: _ReturnJob) -> Path:
+    path, code, identity, persons, units = job
+    return write_village_workbook(path, code, identity, persons, units,
+                                  blank_persons=blank_rows(len(persons)) // 2, blank_units=BLANK_UNITS)

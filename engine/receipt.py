@@ -10,7 +10,7 @@ not a village's template get the same summary sheets and their problem rows only
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from engine import regions
@@ -175,7 +175,7 @@ def _problem_sheet(book: FormWorkbook, problems: list[Problem]) -> None:
     ws.repeat_rows(0)
 
 
-def _missing_sheet(book: FormWorkbook, missing: list[Mapping[str, str]]) -> None:
+def _missing_sheet(book: FormWorkbook, missing: Sequence[Mapping[str, str]]) -> None:
     ws = book.add_sheet("未登记名单")
     f = book.fmt
     headers = (("person_no", "人员编号", 12), ("name", "户籍姓名", 10), ("id_number", "公民身份号码", 21),

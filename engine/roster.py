@@ -131,7 +131,9 @@ def split_place(text: str) -> tuple[str, str, str]:
 
 @cache
 def _place_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    provinces, cities, counties = set(), set(), set()
+    provinces: set[str] = set()
+    cities: set[str] = set()
+    counties: set[str] = set()
     for code, name in region_names().items():
         (provinces if code.endswith("0000") else cities if code.endswith("00") else counties).add(name)
     return frozenset(provinces), frozenset(cities), frozenset(counties)

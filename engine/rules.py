@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from engine import regions
 from engine.form import OTHER_CODES, Field, Form
-from engine.identifiers import check_credit_code, check_digit, check_id, credit_check_char
+from engine.identifiers import IdCheck, check_credit_code, check_digit, check_id, credit_check_char
 from engine.problems import Problem, problem
 from engine.reader import Cell, RawRow, cell_text
 
@@ -32,6 +32,7 @@ class CheckedRow:
     row: int
     values: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
+    id_check: IdCheck | None = None    # the ID cell's check, for the rules between fields
 
     @property
     def ok(self) -> bool:
@@ -147,6 +148,7 @@ _CELL_CHECKS: dict[str, Callable[[Field, str, Cell, CheckedRow, RowContext], str
 
 def _check_id(f: Field, raw: Cell, checked: CheckedRow, ctx: RowContext) -> None:
     result = check_id(raw, ctx.today)
+    checked.id_check = result
     checked.values[f.key] = result.number
     shown = cell_text(raw) if not isinstance(raw, float) else f"{raw:.15g}"
     if result.problem == "mangled":
@@ -168,10 +170,10 @@ def _check_id(f: Field, raw: Cell, checked: CheckedRow, ctx: RowContext) -> None
 
 def _id_agrees(checked: CheckedRow, ctx: RowContext) -> None:
     """Sex and birth date agree with the ID; a missing birth date is taken from the ID."""
-    number = checked.values.get("id_number", "")
-    result = check_id(number, ctx.today) if number else None
+    result = checked.id_check
     if result is None or result.problem not in (None, "region"):
         return
+    number = result.number
     sex = checked.values.get("sex")
     if sex in SEX_LABELS and sex != result.sex:
         report(checked, ctx, ctx.form["sex"], "sex_vs_id", f"{sex} {SEX_LABELS[sex]}",

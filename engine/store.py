@@ -49,6 +49,7 @@ def _schema() -> str:
             kind TEXT NOT NULL, template_id TEXT NOT NULL, row_key TEXT NOT NULL,
             region_code TEXT NOT NULL, on_roster INTEGER NOT NULL, file_id INTEGER NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS pending_template ON pending (template_id)",
+        "CREATE INDEX IF NOT EXISTS pending_key ON pending (row_key)",
         """CREATE TABLE IF NOT EXISTS conflicts (
             id INTEGER PRIMARY KEY, id_number TEXT NOT NULL, kept_region TEXT NOT NULL,
             kept_file INTEGER NOT NULL, other_region TEXT NOT NULL, other_file INTEGER NOT NULL,

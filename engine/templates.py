@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine import regions
 from engine.form import PERSONS, UNITS
+from engine.parallel import run_all
 from engine.workbook import FormWorkbook, Identity, SheetRow, template_id
 from engine.workspace import Workspace
 
@@ -59,21 +60,24 @@ def generate(ws: Workspace, region_code: str | None = None,
              progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """One template per village of `region_code` (default: the workspace's region) that has a roster."""
     within = ws.within(region_code).code
-    store = ws.store
-    batch = store.roster_batch()
-    villages = store.roster_villages(within)
-    written: list[Path] = []
-    for i, code in enumerate(villages, start=1):
-        persons = store.roster("persons", code)
-        units = store.roster("units", code)
-        path = template_path(ws, code)
+    batch = ws.store.roster_batch()
+    jobs = [(str(ws.root), code, batch) for code in ws.store.roster_villages(within)]
+    return run_all(_write_template, jobs, progress)
+
+
+def _write_template(job: tuple[str, str, str]) -> Path:
+    """One village's template; runs in a worker process with its own store connection."""
+    root, code, batch = job
+    ws = Workspace(Path(root))
+    try:
+        persons = ws.store.roster("persons", code)
+        units = ws.store.roster("units", code)
         identity = Identity(kind="template", template_id=template_id(code), region_code=code, roster_batch=batch)
-        written.append(write_village_workbook(
-            path, code, identity, roster_rows(persons), roster_rows(units),
-            blank_persons=blank_rows(len(persons)), blank_units=BLANK_UNITS))
-        if progress:
-            progress(i, len(villages))
-    return written
+        return write_village_workbook(template_path(ws, code), code, identity, roster_rows(persons),
+                                      roster_rows(units), blank_persons=blank_rows(len(persons)),
+                                      blank_units=BLANK_UNITS)
+    finally:
+        ws.close()
 
 
 def template_path(ws: Workspace, village_code: str) -> Path:

@@ -17,6 +17,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from itertools import groupby
 from pathlib import Path
 from typing import Any, Literal
@@ -79,11 +80,15 @@ class SheetRow:
 
 def region_values(code: str) -> dict[str, str]:
     """The derived columns of a row in village `code`."""
+    return dict(_region_values(code))
+
+
+@cache
+def _region_values(code: str) -> tuple[tuple[str, str], ...]:
     names = {r.level: r.name for r in regions.load().lineage(code)}
-    return {
-        "region_code": code, "province": names.get("province", ""), "city": names.get("city", ""),
-        "county": names.get("county", ""), "town": names.get("town", ""), "village": names.get("village", ""),
-    }
+    return (("region_code", code), ("province", names.get("province", "")), ("city", names.get("city", "")),
+            ("county", names.get("county", "")), ("town", names.get("town", "")),
+            ("village", names.get("village", "")))
 
 
 def code_entry(f: Field, value: object) -> object:

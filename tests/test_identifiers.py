@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from engine.form import CODE_LISTS
@@ -49,16 +49,14 @@ def test_any_single_digit_error_is_caught(number: str, position: int, shift: int
 
 @given(ids())
 def test_an_id_excel_turned_into_a_number_is_recognised(number: str) -> None:
-    if number.endswith("X"):
-        return
+    assume(not number.endswith("X"))
     assert check_id(float(number), TODAY).problem == "mangled"
     assert check_id(f"{float(number):.14E}", TODAY).problem == "mangled"
 
 
 @given(ids())
 def test_15_digit_ids_upgrade_to_their_18_digit_form(number: str) -> None:
-    if not number[6:8] == "19":
-        return
+    assume(number[6:8] == "19")
     legacy = number[:6] + number[8:17]
     result = check_id(legacy, TODAY)
     assert result.upgraded and result.number == upgrade15(legacy)
@@ -67,8 +65,7 @@ def test_15_digit_ids_upgrade_to_their_18_digit_form(number: str) -> None:
 
 @given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=17, max_size=17))
 def test_credit_codes_with_their_check_char_pass(body: str) -> None:
-    code = body[:2] + "340621"[:0] + body[2:]
-    code = code[:2] + "".join(c if c.isdigit() else "1" for c in code[2:8]) + code[8:]
+    code = body[:2] + "".join(c if c.isdigit() else "1" for c in body[2:8]) + body[8:]   # 6-digit region
     assert check_credit_code(code + credit_check_char(code)) == (code + credit_check_char(code), None)
     other = "0" if credit_check_char(code) != "0" else "1"
     assert check_credit_code(code + other)[1] == "check_char"

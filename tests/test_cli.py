@@ -1,0 +1,81 @@
+"""The command line as a contract: help for every command, the README names them all,
+`status --json` keeps its shape, exit codes, and the demo's figures at a small scale."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from engine import regions
+from engine.cli import main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[str]:
+    out = []
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            out += _commands(cmd, f"{prefix}{name} ")
+        else:
+            out.append(f"{prefix}{name}")
+    return out
+
+
+def test_every_command_has_chinese_help_and_is_in_the_readme() -> None:
+    readme = README.read_text(encoding="utf-8")
+    for name in _commands(main):
+        result = CliRunner().invoke(main, [*name.split(), "--help"])
+        assert result.exit_code == 0, name
+        assert re.search(r"[\u4e00-\u9fff]", result.output), name
+        assert f"canbao {name}" in readme, f"README does not document `canbao {name}`"
+
+
+def test_demo_status_json_shape_and_figures(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ws = str(tmp_path / "demo")
+    result = runner.invoke(main, ["demo", "--scale", "0.002", "--seed", "3", "-w", ws])
+    assert result.exit_code == 0, result.output
+    assert "合计" in result.output
+    status = runner.invoke(main, ["status", "--json", "-w", ws])
+    assert status.exit_code == 0
+    data = json.loads(status.output)
+    assert set(data) == {"region", "regions", "files"}
+    assert set(data["files"]) == {"received", "accepted", "rejected"}
+    entry_keys = {"code", "name", "level", "persons", "units"}
+    assert set(data["region"]) == entry_keys
+    assert set(data["region"]["persons"]) == {"task", "registered", "returned", "new", "missing"}
+    assert set(data["region"]["units"]) == {"task", "registered"}
+    assert data["region"]["code"] == "340600" and data["region"]["level"] == "city"
+    tasks = regions.notice_tasks()
+    assert {r["code"]: r["persons"]["task"] for r in data["regions"]} == {
+        code: max(1, round(persons * 0.002)) for code, (persons, _) in tasks.items()}
+    for r in data["regions"]:
+        assert set(r) == entry_keys and r["level"] == "county"
+        p = r["persons"]
+        assert p["registered"] + p["missing"] <= p["task"]
+    assert data["region"]["persons"]["task"] == sum(r["persons"]["task"] for r in data["regions"])
+    assert data["files"]["received"] >= 1
+
+
+def test_usage_errors_exit_2_in_chinese(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["status", "-w", str(tmp_path / "nothing")])
+    assert result.exit_code == 2
+    assert "canbao init" in result.output
+    result = CliRunner().invoke(main, ["init", "--region", "999999", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "区划代码" in result.output
+
+
+def test_rejected_input_exits_1(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--region", "340602", str(ws)]).exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = runner.invoke(main, ["ingest", str(bad), "-w", str(ws)])
+    assert result.exit_code == 1
+    assert "未登记" in result.output
