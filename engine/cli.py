@@ -280,3 +280,7 @@ def backup(directory: Path, workspace_dir: Path | None) -> None:
     target = directory / f"canbao-{dt.datetime.now():%Y%m%d-%H%M%S}.db"
     _ws(workspace_dir).store.backup(target)
     out.console.print(f"已备份到：{target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -18,14 +20,19 @@ STATUS_WORDS = {"accepted": "全部登记", "partial": "部分退回", "rejected
 
 
 def status_table(figures: Figures) -> Table:
+    """Progress per sub-region; every figure shown whole, however narrow the terminal."""
     root = figures.region
-    table = Table(title=f"{root.name}（{root.code}）全民参保登记入户调查进度", title_justify="left")
-    for header in ("区域", "任务人数", "已登记", "完成率", "退回待改", "名册外新增", "未登记", "任务单位", "已登记单位"):
-        table.add_column(header, justify="left" if header == "区域" else "right")
-    for r in root.children:
-        table.add_row(*_cells(r))
+    rows = [_cells(r) for r in root.children] + [_cells(root, "合计")]
+    headers = ("区域", "任务人数", "已登记", "完成率", "退回", "新增", "未登记", "单位任务", "单位登记")
+    table = Table(title=f"{root.name}（{root.code}）全民参保登记入户调查进度", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for c, header in enumerate(headers):
+        width = max(cell_len(header), *(cell_len(r[c]) for r in rows))
+        table.add_column(header, justify="left" if c == 0 else "right", no_wrap=True, min_width=width)
+    for r in rows[:-1]:
+        table.add_row(*r)
     table.add_section()
-    table.add_row(*_cells(root, "合计"))
+    table.add_row(*rows[-1])
     return table
 
 
@@ -36,7 +43,8 @@ def _cells(r: RegionFigures, name: str | None = None) -> list[str]:
 
 def files_line(figures: Figures) -> str:
     f = figures.files
-    return f"收到文件 {f['received']} 个：登记 {f['accepted']} 个，未登记 {f['rejected']} 个。"
+    return (f"收到文件 {f['received']} 个：登记 {f['accepted']} 个，未登记 {f['rejected']} 个。\n"
+            "退回：最近一次交回有错误、尚未改正的行；新增：名册外新增人员。")
 
 
 def outcome_line(outcome: Outcome) -> str:
