@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from rich.cells import cell_len
+
 from engine import regions
 from engine.form import PERSONS, UNITS, Form
 from engine.pipeline import Outcome
@@ -86,8 +88,11 @@ def _sheet_rows(outcome: Outcome, form: Form) -> Iterable[SheetRow]:
             continue
         marks: dict[str, tuple[Severity, str]] = {}
         for p in sorted(checked.problems, key=lambda p: p.severity != "error"):
-            shown = p.field and not form[p.field].derived
-            marks.setdefault(p.field if shown else _LOCATOR[form.kind], (p.severity, p.message))
+            key = p.field if p.field and not form[p.field].derived else _LOCATOR[form.kind]
+            if key in marks:   # several problems in one cell: the worst colours it, all are listed
+                marks[key] = (marks[key][0], f"{marks[key][1]}\n{p.message}")
+            else:
+                marks[key] = (p.severity, p.message)
         values = {k: _shown(v) for k, v in raw.values.items()}
         yield SheetRow(values, roster=on_roster, marks=marks)
 
@@ -106,9 +111,26 @@ def _shown(value: Cell) -> object:
 def _summary_sheet(book: FormWorkbook, outcome: Outcome, earlier: FileRecord | None) -> None:
     ws = book.add_sheet("回执")
     f = book.fmt
-    ws.set_column(0, 0, 20)
-    ws.set_column(1, 1, 70)
-    ws.write(0, 0, "全民参保登记 回执", f.title)
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 66)
+    ws.set_row(0, 30)
+    ws.merge_range(0, 0, 0, 1, "全民参保登记 回执", f.title)
+    for r, (label, value) in enumerate(_summary_lines(outcome, earlier), start=2):
+        if isinstance(value, int):
+            ws.write_string(r, 0, label, f.label)
+            ws.write_number(r, 1, value, f.count)
+            continue
+        lines = sum(1 + cell_len(part) // 64 for part in str(value).split("\n"))
+        if lines > 1:
+            ws.set_row(r, 15 * lines)
+        ws.write_string(r, 0, label, f.label)
+        ws.write_string(r, 1, str(value), f.value)
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.activate()
+
+
+def _summary_lines(outcome: Outcome, earlier: FileRecord | None) -> list[tuple[str, object]]:
     place = "　".join(regions.load().path_names(outcome.village)) if outcome.village else ""
     lines: list[tuple[str, object]] = [
         ("文件", outcome.path.name),
@@ -116,29 +138,23 @@ def _summary_sheet(book: FormWorkbook, outcome: Outcome, earlier: FileRecord | N
         ("收到时间", (earlier.received_at if earlier else outcome.received_at).replace("T", " ")),
         ("处理结果", STATUS_TEXT[outcome.status]),
     ]
-    if earlier is None:
-        lines += [
-            ("读取人员行数", outcome.count("persons", "read")),
-            ("已登记人员", outcome.count("persons", "accepted")),
-            ("退回待改人员", outcome.count("persons", "returned")),
-            ("有提醒的行", outcome.count("persons", "warnings") + outcome.count("units", "warnings")),
-            ("名册外新增人员", outcome.count("persons", "new")),
-            ("读取单位行数", outcome.count("units", "read")),
-            ("已登记单位", outcome.count("units", "accepted")),
-            ("退回待改单位", outcome.count("units", "returned")),
-        ]
-        if outcome.village:
-            lines += [("本村名册人数", outcome.roster_total),
-                      ("本村尚未登记（见“未登记名单”）", len(outcome.missing))]
-        lines.append(("下一步", _next_step(outcome)))
-    for r, (label, value) in enumerate(lines, start=2):
-        ws.write(r, 0, label, f.bold)
-        if isinstance(value, int):
-            ws.write_number(r, 1, value)
-        else:
-            ws.write_string(r, 1, str(value), f.wrap)
-    ws.set_paper(9)
-    ws.activate()
+    if earlier is not None:
+        return lines
+    lines += [
+        ("读取人员行数", outcome.count("persons", "read")),
+        ("已登记人员", outcome.count("persons", "accepted")),
+        ("退回待改人员", outcome.count("persons", "returned")),
+        ("有提醒的行", outcome.count("persons", "warnings") + outcome.count("units", "warnings")),
+        ("名册外新增人员", outcome.count("persons", "new")),
+        ("读取单位行数", outcome.count("units", "read")),
+        ("已登记单位", outcome.count("units", "accepted")),
+        ("退回待改单位", outcome.count("units", "returned")),
+    ]
+    if outcome.village:
+        lines += [("本村名册人数", outcome.roster_total),
+                  ("本村尚未登记（见“未登记名单”）", len(outcome.missing))]
+    lines.append(("下一步", _next_step(outcome)))
+    return lines
 
 
 def _next_step(outcome: Outcome) -> str:
@@ -158,6 +174,9 @@ def _problem_sheet(book: FormWorkbook, problems: list[Problem]) -> None:
         ws.set_column(c, c, w)
     ws.write_row(0, 0, PROBLEM_HEADERS, f.header)
     for r, p in enumerate(problems, start=1):
+        lines = 1 + cell_len(p.message) // (widths[5] - 2)
+        if lines > 1:
+            ws.set_row(r, 14 * lines)
         ws.write_string(r, 0, p.sheet)
         if p.row:
             ws.write_number(r, 1, p.row)

@@ -291,6 +291,9 @@ class _Formats:
         self.title = book.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
         self.bold = book.add_format({"bold": True, "valign": "top"})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        self.label = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "valign": "top"})
+        self.value = book.add_format({**base, "text_wrap": True, "valign": "top", "align": "left"})
+        self.count = book.add_format({**base, "valign": "top", "align": "left", "num_format": "#,##0"})
         self.band = book.add_format({**base, "bold": True, "align": "center", "bg_color": "#DDEBF7"})
         self.header = book.add_format({**base, "bold": True, "align": "center", "text_wrap": True,
                                        "bg_color": "#F2F2F2"})
