@@ -15,7 +15,7 @@ from engine.pipeline import Outcome
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
-STATUS_WORDS = {"accepted": "全部登记", "partial": "部分退回", "rejected": "未登记", "duplicate": "重复文件，已忽略",
+STATUS_WORDS = {"accepted": "全部登记", "partial": "部分退回", "rejected": "未登记", "duplicate": "重复文件，已忽略", "stale": "版本较旧，未覆盖",
                 "checked": "仅检查"}
 
 

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import regions
+from engine.export import read_returned
+from engine.fileinfo import saved_at
 from engine.form import FORMS, Form
 from engine.problems import Problem, problem
 from engine.reader import FormSheet, RawRow, Submission, read_submission
 from engine.regions import Region
 from engine.rules import CheckedRow, RowContext, check_row, report, row_key
-from engine.store import Holder
+from engine.store import FileRecord, Holder
 from engine.workbook import Identity
 from engine.workspace import Workspace
 
@@ -49,7 +51,7 @@ class Outcome:
 
     path: Path
     sha256: str
-    status: str                       # accepted / partial / rejected / duplicate / checked
+    status: str                       # accepted / partial / rejected / stale / duplicate / checked
     received_at: str
     identity: Identity | None = None
     village: str = ""                 # the template's village code, when the file is a village's
@@ -59,6 +61,10 @@ class Outcome:
     roster_total: int = 0
     receipt: Path | None = None
     conflicts: list[tuple[str, Holder, str]] = field(default_factory=list)  # id, holder, our region
+    saved_at: str | None = None       # the workbook's own last save time
+    newer: tuple[str, str] | None = None   # (saved_at, name) of a newer return already merged
+    withdrawn: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # left out of a full resubmission
+    carried: list[tuple[str, str, str, bool]] = field(default_factory=list)  # an export's returned rows
 
     def count(self, kind: str, which: str) -> int:
         sheet = next((s for s in self.sheets if s.form.kind == kind), None)
@@ -95,24 +101,40 @@ def process_file(ws: Workspace, path: Path, *, merge: bool = True, today: dt.dat
     if merge:
         earlier = store.file_by_sha(sha)
         if earlier is not None:
-            outcome = Outcome(path, sha, "duplicate", earlier.received_at)
-            outcome.receipt = write_receipt(ws, outcome, earlier=earlier)
-            _leave_inbox(ws, path)
-            return outcome
+            return _already_received(ws, path, earlier)
     archived = _archive(ws, path, sha) if merge else path
     sub = read_submission(archived)
-    outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity)
+    outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity, saved_at=saved_at(archived))
     outcome.file_problems.extend(sub.problems)
     scope = _scope(ws, sub, outcome)
     if not outcome.file_problems:
         for sheet in sub.sheets:
             outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today or dt.date.today()))
         _coverage(ws, outcome)
+        _resubmission(ws, outcome)
+        if outcome.identity and outcome.identity.kind == "export":
+            outcome.carried = read_returned(archived)
     outcome.status = _status(outcome) if merge else "checked"
     outcome.receipt = write_receipt(ws, outcome)
     if merge:
         _merge(ws, outcome, sub, archived)
         _leave_inbox(ws, path, unreadable=any(p.rule == "F001" for p in outcome.file_problems))
+    return outcome
+
+
+def _already_received(ws: Workspace, path: Path, earlier: FileRecord) -> Outcome:
+    """The same bytes again: nothing is counted twice. If it is the very file merged before a
+    crash (its archive copy has the same modification time), just finish moving it out."""
+    from engine.receipt import write_receipt
+
+    outcome = Outcome(path, earlier.sha256, "duplicate", earlier.received_at)
+    archived = ws.root / earlier.archive_path
+    if path.is_relative_to(ws.inbox) and archived.exists() and \
+            archived.stat().st_mtime_ns == path.stat().st_mtime_ns and earlier.receipt_path:
+        outcome.receipt = ws.root / earlier.receipt_path
+    else:
+        outcome.receipt = write_receipt(ws, outcome, earlier=earlier)
+    _leave_inbox(ws, path)
     return outcome
 
 
@@ -251,9 +273,38 @@ def _coverage(ws: Workspace, outcome: Outcome) -> None:
         for p in roster if p["id_number"] not in done and p["id_number"] not in registered]
 
 
+# Files that stand for the whole of their template's rows: what they leave out is withdrawn.
+_FULL_KINDS = ("template", "export")
+
+
+def _template(outcome: Outcome) -> str:
+    return outcome.identity.template_id if outcome.identity else f"FILE:{outcome.path.stem}"
+
+
+def _resubmission(ws: Workspace, outcome: Outcome) -> None:
+    """A later return of the same template supersedes the earlier one; an older one does not."""
+    ident = outcome.identity
+    if ident is None:
+        return
+    latest = ws.store.latest_saved(ident.template_id)
+    if latest and outcome.saved_at and latest[0] > outcome.saved_at:
+        outcome.newer = latest
+        return
+    if ident.kind not in _FULL_KINDS:
+        return
+    for result in outcome.sheets:
+        kind = result.form.kind
+        sent = {row_key(kind, c.values) for _, c, _ in result.rows}
+        gone = ws.store.template_keys(kind, ident.template_id) - sent
+        if gone:
+            outcome.withdrawn[kind] = ws.store.records_by_key(kind, gone)
+
+
 def _status(outcome: Outcome) -> str:
     if outcome.file_problems and any(p.severity == "error" for p in outcome.file_problems):
         return "rejected"
+    if outcome.newer:
+        return "stale"
     accepted = sum(len(s.accepted) for s in outcome.sheets)
     returned = sum(len(s.returned) for s in outcome.sheets)
     if returned and not accepted:
@@ -264,7 +315,7 @@ def _status(outcome: Outcome) -> str:
 def _merge(ws: Workspace, outcome: Outcome, sub: Submission, archived: Path) -> None:
     store = ws.store
     ident = outcome.identity
-    template = ident.template_id if ident else f"FILE:{outcome.path.stem}"
+    template = _template(outcome)
     with store.transaction():
         file_id = store.add_file(
             sha256=outcome.sha256, name=outcome.path.name, archive_path=str(archived.relative_to(ws.root))
@@ -276,9 +327,12 @@ def _merge(ws: Workspace, outcome: Outcome, sub: Submission, archived: Path) -> 
             returned=outcome.count("persons", "returned") + outcome.count("units", "returned"),
             warnings=outcome.count("persons", "warnings") + outcome.count("units", "warnings"),
             new_persons=outcome.count("persons", "new"),
-            receipt_path=str(outcome.receipt.relative_to(ws.root)) if outcome.receipt else None)
-        if outcome.status == "rejected" and outcome.file_problems:
+            receipt_path=str(outcome.receipt.relative_to(ws.root)) if outcome.receipt else None,
+            saved_at=outcome.saved_at)
+        if outcome.status == "stale" or (outcome.status == "rejected" and outcome.file_problems):
             return
+        for kind, records in outcome.withdrawn.items():
+            store.withdraw(kind, (row_key(kind, r) for r in records), file_id)
         pending: list[tuple[str, str, str, bool]] = []
         for result in outcome.sheets:
             kind = result.form.kind
@@ -286,7 +340,7 @@ def _merge(ws: Workspace, outcome: Outcome, sub: Submission, archived: Path) -> 
                         [(raw.row, c.values, on_roster) for raw, c, on_roster in result.accepted])
             pending.extend((kind, row_key(kind, c.values) or f"row:{raw.row}", c.values.get("region_code", ""),
                             on_roster) for raw, c, on_roster in result.returned)
-        store.set_pending(template, file_id, pending)
+        store.set_pending(template, file_id, pending + outcome.carried)
         for id_number, holder, region in outcome.conflicts:
             store.add_conflict(id_number, holder, region, file_id)
 

@@ -30,6 +30,8 @@ STATUS_TEXT = {
     "partial": "部分退回：没有问题的行已登记入库；标红的行未登记，请改正后把本回执原样发回。",
     "rejected": "未登记：本文件没有行被登记，请按问题清单改正后重新发送。",
     "duplicate": "重复发送：这个文件以前已经收到并处理过，本次没有重复登记。",
+    "stale": "版本较旧：已收到并登记了同一模板更晚保存的版本（{newer}），本文件没有覆盖较新的数据。"
+             "如果本文件才是最新的，请在 Excel/WPS 中打开、改正后重新保存再发送。",
     "checked": "仅检查：这是发送前的检查结果，没有登记入库。",
 }
 PROBLEM_HEADERS = ("工作表", "行号", "列", "填写的值", "问题", "说明", "类别", "规则代码")
@@ -37,7 +39,12 @@ SEVERITY_TEXT = {"error": "错误（须改正）", "warning": "提醒（请核�
 
 
 def receipt_path(ws: Workspace, outcome: Outcome) -> Path:
-    stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{outcome.sha256[:6]}"
+    """Named by the received file's own time and hash: a retry after a crash rewrites the same receipt."""
+    try:
+        sent = dt.datetime.fromtimestamp(outcome.path.stat().st_mtime)
+    except OSError:
+        sent = dt.datetime.now()
+    stamp = f"{sent:%Y%m%d-%H%M%S}-{outcome.sha256[:6]}"
     word = "检查" if outcome.status == "checked" else "回执"
     if outcome.village:
         name = regions.load().by_code[outcome.village].name
@@ -58,7 +65,9 @@ def write_receipt(ws: Workspace, outcome: Outcome, earlier: FileRecord | None = 
         _summary_sheet(book, outcome, earlier)
         _problem_sheet(book, outcome.problems)
         if outcome.village:
-            _missing_sheet(book, outcome.missing)
+            _missing_sheet(book, "未登记名单", outcome.missing)
+        if outcome.withdrawn.get("persons"):
+            _missing_sheet(book, "移出登记名单", outcome.withdrawn["persons"])
 
     if outcome.village and earlier is None:
         persons = _sheet_rows(outcome, PERSONS)
@@ -136,7 +145,7 @@ def _summary_lines(outcome: Outcome, earlier: FileRecord | None) -> list[tuple[s
         ("文件", outcome.path.name),
         ("所属村（社区）", place or "（非村级模板）"),
         ("收到时间", (earlier.received_at if earlier else outcome.received_at).replace("T", " ")),
-        ("处理结果", STATUS_TEXT[outcome.status]),
+        ("处理结果", STATUS_TEXT[outcome.status].format(newer=" ".join(outcome.newer or ()))),
     ]
     if earlier is not None:
         return lines
@@ -153,6 +162,8 @@ def _summary_lines(outcome: Outcome, earlier: FileRecord | None) -> list[tuple[s
     if outcome.village:
         lines += [("本村名册人数", outcome.roster_total),
                   ("本村尚未登记（见“未登记名单”）", len(outcome.missing))]
+    if outcome.withdrawn:
+        lines.append(("本次未包含、已移出登记（见“移出登记名单”）", sum(map(len, outcome.withdrawn.values()))))
     lines.append(("下一步", _next_step(outcome)))
     return lines
 
@@ -194,8 +205,9 @@ def _problem_sheet(book: FormWorkbook, problems: list[Problem]) -> None:
     ws.repeat_rows(0)
 
 
-def _missing_sheet(book: FormWorkbook, missing: Sequence[Mapping[str, str]]) -> None:
-    ws = book.add_sheet("未登记名单")
+def _missing_sheet(book: FormWorkbook, name: str, missing: Sequence[Mapping[str, str]]) -> None:
+    """A list of persons by 人员编号, name, ID and address: who is still to visit, or who was withdrawn."""
+    ws = book.add_sheet(name)
     f = book.fmt
     headers = (("person_no", "人员编号", 12), ("name", "户籍姓名", 10), ("id_number", "公民身份号码", 21),
                ("home_street", "常住地街路巷门牌", 30))

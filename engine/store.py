@@ -44,7 +44,7 @@ def _schema() -> str:
             template_id TEXT, region_code TEXT, status TEXT NOT NULL,
             rows_read INTEGER NOT NULL DEFAULT 0, accepted INTEGER NOT NULL DEFAULT 0,
             returned INTEGER NOT NULL DEFAULT 0, warnings INTEGER NOT NULL DEFAULT 0,
-            new_persons INTEGER NOT NULL DEFAULT 0, receipt_path TEXT)""",
+            new_persons INTEGER NOT NULL DEFAULT 0, receipt_path TEXT, saved_at TEXT)""",
         """CREATE TABLE IF NOT EXISTS pending (
             kind TEXT NOT NULL, template_id TEXT NOT NULL, row_key TEXT NOT NULL,
             region_code TEXT NOT NULL, on_roster INTEGER NOT NULL, file_id INTEGER NOT NULL)""",
@@ -89,6 +89,7 @@ class FileRecord:
     warnings: int
     new_persons: int
     receipt_path: str | None
+    saved_at: str | None          # when the sender's application last saved the workbook
 
 
 @dataclass
@@ -115,6 +116,13 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(_schema())
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added after a store was created."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(files)")}
+        if "saved_at" not in have:
+            self.db.execute("ALTER TABLE files ADD COLUMN saved_at TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -199,6 +207,13 @@ class Store:
         sets = ", ".join(f"{k} = ?" for k in values)
         self.db.execute(f"UPDATE files SET {sets} WHERE id = ?", (*values.values(), file_id))
 
+    def latest_saved(self, template_id: str) -> tuple[str, str] | None:
+        """(saved_at, file name) of the most recently saved file merged for a template."""
+        row = self.db.execute(
+            "SELECT saved_at, name FROM files WHERE template_id = ? AND saved_at IS NOT NULL "
+            "AND status IN ('accepted', 'partial') ORDER BY saved_at DESC LIMIT 1", (template_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def files(self) -> list[FileRecord]:
         return [FileRecord(*r) for r in self.db.execute("SELECT * FROM files ORDER BY id")]
 
@@ -223,10 +238,7 @@ class Store:
         table, versions, key = TABLES[kind]
         cols = _columns(FORMS[kind])
         stamp = now()
-        keys = [values[key] for _, values, _ in rows]
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS incoming (k TEXT PRIMARY KEY)")
-        self.db.execute("DELETE FROM incoming")
-        self.db.executemany("INSERT OR IGNORE INTO incoming VALUES (?)", ((k,) for k in keys))
+        self._load_keys("incoming", (values[key] for _, values, _ in rows))
         all_cols = ", ".join((*cols, *ROW_META))
         self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
                         f"SELECT {all_cols}, ?, ? FROM {table} WHERE {key} IN (SELECT k FROM incoming)",
@@ -239,6 +251,34 @@ class Store:
             + [file_id, sheet, row_no, template_id, int(on_roster), first_seen.get(values[key], stamp), stamp]
             for row_no, values, on_roster in rows))
 
+    def template_keys(self, kind: str, template_id: str) -> set[str]:
+        table, _, key = TABLES[kind]
+        return {r[0] for r in self.db.execute(f"SELECT {key} FROM {table} WHERE template_id = ?", (template_id,))}
+
+    def withdraw(self, kind: str, keys: Iterable[str], file_id: int) -> None:
+        """Take records out of the current table into the versions table, superseded by
+        `file_id`: a full resubmission of their template left them out."""
+        table, versions, key = TABLES[kind]
+        self._load_keys("withdrawn", keys)
+        where = f"{key} IN (SELECT k FROM withdrawn)"
+        all_cols = ", ".join((*_columns(FORMS[kind]), *ROW_META))
+        self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
+                        f"SELECT {all_cols}, ?, ? FROM {table} WHERE {where}", (file_id, now()))
+        self.db.execute(f"DELETE FROM {table} WHERE {where}")
+
+    def records_by_key(self, kind: str, keys: Iterable[str]) -> list[dict[str, str]]:
+        table, _, key = TABLES[kind]
+        self._load_keys("wanted", keys)
+        cur = self.db.execute(f"SELECT * FROM {table} WHERE {key} IN (SELECT k FROM wanted) ORDER BY rowid")
+        names = [d[0] for d in cur.description]
+        return [{k: v for k, v in zip(names, row, strict=True) if v is not None} for row in cur]
+
+    def _load_keys(self, name: str, keys: Iterable[str]) -> None:
+        """A temporary one-column table of keys, for IN (SELECT k FROM name)."""
+        self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (k TEXT PRIMARY KEY)")
+        self.db.execute(f"DELETE FROM {name}")
+        self.db.executemany(f"INSERT OR IGNORE INTO {name} VALUES (?)", ((k,) for k in keys))
+
     def set_pending(self, template_id: str, file_id: int,
                     rows: Iterable[tuple[str, str, str, bool]]) -> None:
         """Replace a template's returned rows with this file's: (kind, key, region, on roster)."""
@@ -246,6 +286,14 @@ class Store:
         self.db.executemany(
             "INSERT INTO pending (kind, template_id, row_key, region_code, on_roster, file_id) VALUES (?, ?, ?, ?, ?, ?)",
             ((kind, template_id, key, region, int(on_roster), file_id) for kind, key, region, on_roster in rows))
+
+    def pending_rows(self, within: str) -> list[tuple[str, str, str, int]]:
+        """Returned rows in a region not since registered: (kind, key, region, on roster)."""
+        prefix = regions.load().by_code[within].prefix
+        return self.db.execute(
+            "SELECT q.kind, q.row_key, q.region_code, q.on_roster FROM pending q WHERE q.region_code LIKE ? "
+            "AND NOT EXISTS (SELECT 1 FROM persons p WHERE q.kind = 'persons' AND p.id_number = q.row_key) "
+            "ORDER BY q.region_code, q.row_key", (prefix + "%",)).fetchall()
 
     def add_conflict(self, id_number: str, kept: Holder, other_region: str, other_file: int) -> None:
         kept_file = self.db.execute("SELECT file_id FROM persons WHERE id_number = ?", (id_number,)).fetchone()
