@@ -155,8 +155,9 @@ def templates(region: str | None, workspace_dir: Path | None) -> None:
 @user_errors
 def ingest(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
     """检查并登记交回的文件，为每个文件写回执（与 watch 对每个文件所做的相同）。"""
-    ws = _ws(workspace_dir)
-    outcomes = [process_file(ws, p) for p in files]
+    from engine.watching import ingest_files
+
+    outcomes = ingest_files(_ws(workspace_dir), [Path(p) for p in files])
     out.print_outcomes(outcomes)
     _exit_for(outcomes)
 

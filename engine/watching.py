@@ -7,16 +7,35 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from engine.console import outcome_line
 from engine.pipeline import Outcome, process_file
 from engine.reports import write_reports
-from engine.watcher import Watcher, WatchLock
-from engine.workspace import Workspace
+from engine.watcher import AlreadyWatching, Watcher, WatchLock
+from engine.workspace import Workspace, WorkspaceError
 
 log = logging.getLogger("canbao.watch")
+
+
+@contextmanager
+def writer_lock(ws: Workspace) -> Iterator[None]:
+    """One process merges into a workspace at a time; it also clears what a killed one left."""
+    try:
+        with WatchLock(ws.workbooks / ".watch.lock"):
+            ws.sweep()
+            yield
+    except AlreadyWatching as exc:
+        raise WorkspaceError("另一个 canbao 程序（watch 或 ingest）正在处理这个工作区。"
+                             "监视程序运行时，把文件放入 inbox/ 即可，不必再运行 ingest。") from exc
+
+
+def ingest_files(ws: Workspace, paths: list[Path]) -> list[Outcome]:
+    ws.store  # noqa: B018 - fail early, with the user's message, when this is no workspace
+    with writer_lock(ws):
+        return [process_file(ws, p) for p in paths]
 
 
 def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: threading.Event | None = None,
@@ -37,7 +56,7 @@ def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: t
             say(f"已刷新汇总表：{ws.summaries}")
 
     watcher = Watcher(ws.inbox, handle, polling=polling, min_age=min_age, settle=settle, on_batch=on_batch)
-    with WatchLock(ws.workbooks / ".watch.lock"):
+    with writer_lock(ws):
         if once:
             results = watcher.run_once()
             on_batch(results)

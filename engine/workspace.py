@@ -115,6 +115,17 @@ class Workspace:
         self.__dict__.pop("store", None)
         return region
 
+    def sweep(self) -> list[Path]:
+        """Remove the temporary files a killed run left behind (every workbook is written to
+        a hidden `.<name>...tmp` and renamed into place, so these are never a finished file)."""
+        swept = []
+        for base in (self.outbox, self.archive, self.templates):
+            if base.exists():
+                for path in base.rglob(".*.tmp"):
+                    path.unlink(missing_ok=True)
+                    swept.append(path)
+        return swept
+
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
