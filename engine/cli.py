@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import signal
 import sys
 import threading
@@ -187,7 +186,6 @@ def watch(once: bool, polling: bool, workspace_dir: Path | None) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    logging.basicConfig(level=logging.WARNING)
     outcomes = watch_workspace(ws, once=once, polling=polling, stop=stop, say=out.console.print)
     if once:
         _exit_for(outcomes)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import shutil
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,8 @@ from engine.rules import CheckedRow, RowContext, check_row, report, row_key
 from engine.store import FileRecord, Holder
 from engine.workbook import Identity
 from engine.workspace import Workspace
+
+log = logging.getLogger("canbao.pipeline")
 
 
 @dataclass
@@ -103,13 +107,31 @@ def process_file(ws: Workspace, path: Path, *, merge: bool = True, today: dt.dat
         if earlier is not None:
             return _already_received(ws, path, earlier)
     archived = _archive(ws, path, sha) if merge else path
+    try:
+        return _process(ws, path, archived, sha, stamp, merge, today or dt.date.today())
+    except Exception as exc:   # a bug must not stop the watcher or lose the file: receipt, set aside
+        # The type and where, nothing more: a message or a source line may quote a cell (an ID).
+        frames = "; ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in traceback.extract_tb(exc.__traceback__))
+        log.error("processing %s failed: %s at %s", path.name, type(exc).__name__, frames)
+        outcome = Outcome(path, sha, "rejected", stamp)
+        outcome.file_problems.append(problem("internal_error", detail=type(exc).__name__))
+        outcome.receipt = write_receipt(ws, outcome)
+        if merge:
+            _leave_inbox(ws, path, unreadable=True)
+        return outcome
+
+
+def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, merge: bool,
+             today: dt.date) -> Outcome:
+    from engine.receipt import write_receipt
+
     sub = read_submission(archived)
     outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity, saved_at=saved_at(archived))
     outcome.file_problems.extend(sub.problems)
     scope = _scope(ws, sub, outcome)
     if not outcome.file_problems:
         for sheet in sub.sheets:
-            outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today or dt.date.today()))
+            outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today))
         _coverage(ws, outcome)
         _resubmission(ws, outcome)
         if outcome.identity and outcome.identity.kind == "export":

@@ -111,6 +111,8 @@ _CATALOGUE: tuple[Rule, ...] = (
          "文件中没有已填写的人员或单位行，没有登记任何数据。"),
     Rule("F005", "region_not_ours", "error", "不属于本辖区",
          "文件所属地区“{value}”不在本工作区“{expected}”的辖区内，未登记。"),
+    Rule("F006", "internal_error", "error", "处理时出错",
+         "处理这个文件时程序出错（{detail}），没有登记任何数据。原件已保存，请把本回执发给县区经办机构。"),
 )
 
 RULES: dict[str, Rule] = {r.code: r for r in _CATALOGUE}

@@ -17,7 +17,7 @@ from engine.reports import write_reports
 from engine.watcher import AlreadyWatching, Watcher, WatchLock
 from engine.workspace import Workspace, WorkspaceError
 
-log = logging.getLogger("canbao.watch")
+log = logging.getLogger("canbao.files")
 
 
 @contextmanager
@@ -32,10 +32,31 @@ def writer_lock(ws: Workspace) -> Iterator[None]:
                              "监视程序运行时，把文件放入 inbox/ 即可，不必再运行 ingest。") from exc
 
 
+def open_log(ws: Workspace) -> None:
+    """Every file and its outcome into workbooks/canbao.log (no IDs: outcome lines carry none)."""
+    path = ws.workbooks / "canbao.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for name in ("canbao", "engine"):   # our loggers, and the watcher's (engine.watcher)
+        logger = logging.getLogger(name)
+        if any(isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path for h in logger.handlers):
+            continue
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def _process_logged(ws: Workspace, path: Path) -> Outcome:
+    outcome = process_file(ws, path)
+    log.info(outcome_line(outcome))
+    return outcome
+
+
 def ingest_files(ws: Workspace, paths: list[Path]) -> list[Outcome]:
     ws.store  # noqa: B018 - fail early, with the user's message, when this is no workspace
+    open_log(ws)
     with writer_lock(ws):
-        return [process_file(ws, p) for p in paths]
+        return [_process_logged(ws, p) for p in paths]
 
 
 def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: threading.Event | None = None,
@@ -44,8 +65,10 @@ def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: t
     ws.store  # noqa: B018 - fail early, with the user's message, when this is no workspace
     outcomes: list[Outcome] = []
 
+    open_log(ws)
+
     def handle(path: Path) -> Outcome:
-        outcome = process_file(ws, path)
+        outcome = _process_logged(ws, path)
         outcomes.append(outcome)
         say(outcome_line(outcome))
         return outcome

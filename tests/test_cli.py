@@ -79,3 +79,20 @@ def test_rejected_input_exits_1(tmp_path: Path) -> None:
     result = runner.invoke(main, ["ingest", str(bad), "-w", str(ws)])
     assert result.exit_code == 1
     assert "未登记" in result.output
+
+
+def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
+    import sqlite3
+
+    runner = CliRunner()
+    ws = tmp_path / "ws"
+    assert runner.invoke(main, ["demo", "--scale", "0.001", "--share", "0.5", "-w", str(ws)]).exit_code == 0
+    result = runner.invoke(main, ["backup", str(tmp_path / "bak"), "-w", str(ws)])
+    assert result.exit_code == 0
+    (copy,) = (tmp_path / "bak").glob("canbao-*.db")
+    db = sqlite3.connect(copy)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    live = sqlite3.connect(ws / "workbooks" / "canbao.db")
+    for table in ("persons", "files", "roster_persons", "pending"):
+        assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == live.execute(
+            f"SELECT COUNT(*) FROM {table}").fetchone()

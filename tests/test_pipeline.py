@@ -74,3 +74,28 @@ def test_check_does_not_merge(county: Workspace, county_roster: Roster) -> None:
     assert "检查" in outcome.receipt.name
     assert county.store.figures(county.region.code).region.registered == 0
     assert target.exists()
+
+
+def test_a_bug_while_processing_yields_a_receipt_and_keeps_the_file(
+        county: Workspace, county_roster: Roster, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import engine.pipeline
+
+    village = busiest_village(county_roster)
+    persons = [p for p in county_roster.persons if p["region_code"] == village]
+    dropped = county.inbox / "r.xlsx"
+    fill_like_staff(template_of(county, village), dropped, persons, visit=2)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("34062119800101123X")   # a message that quotes a cell
+
+    monkeypatch.setattr(engine.pipeline, "_check_sheet", broken)
+    from engine.watching import ingest_files
+
+    (outcome,) = ingest_files(county, [dropped])
+    assert outcome.status == "rejected"
+    assert [p.rule for p in outcome.problems] == [BY_NAME["internal_error"].code]
+    assert outcome.receipt is not None and outcome.receipt.exists()
+    assert not dropped.exists() and (county.unreadable / "r.xlsx").exists()
+    assert any(county.archive.rglob("*r.xlsx"))
+    log = (county.workbooks / "canbao.log").read_text(encoding="utf-8")
+    assert "RuntimeError" in log and "34062119800101123X" not in log
