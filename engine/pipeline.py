@@ -133,9 +133,12 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
         for sheet in sub.sheets:
             outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today))
         _coverage(ws, outcome)
-        _resubmission(ws, outcome)
-        if outcome.identity and outcome.identity.kind == "export":
-            outcome.carried = read_returned(archived)
+        if not any(result.rows for result in outcome.sheets):   # never let an empty file withdraw anything
+            outcome.file_problems.append(problem("empty"))
+        else:
+            _resubmission(ws, outcome)
+            if outcome.identity and outcome.identity.kind == "export":
+                outcome.carried = read_returned(archived)
     outcome.status = _status(outcome) if merge else "checked"
     outcome.receipt = write_receipt(ws, outcome)
     if merge:

@@ -107,8 +107,9 @@ _CATALOGUE: tuple[Rule, ...] = (
          "文件中没有找到全民参保登记表（工作表：{sheets}）。{suggestion}"),
     Rule("F003", "missing_columns", "error", "缺少必需的列",
          "工作表“{sheet}”缺少列：{columns}。请使用下发的模板，不要删除或改名列标题。{suggestion}"),
-    Rule("F004", "empty", "warning", "没有填写任何人员",
-         "文件中没有已填写的人员或单位行，没有登记任何数据。"),
+    Rule("F004", "empty", "error", "没有填写任何人员",
+         "文件中没有已填写的人员或单位行，没有登记任何数据（以前登记的数据保持不变）。"
+         "如果发错了文件，请发送填好的模板。"),
     Rule("F005", "region_not_ours", "error", "不属于本辖区",
          "文件所属地区“{value}”不在本工作区“{expected}”的辖区内，未登记。"),
     Rule("F006", "internal_error", "error", "处理时出错",

@@ -90,3 +90,22 @@ def test_county_export_rolls_up_into_the_city(tmp_path: Path, county: Workspace,
     assert row["persons"] == county.store.figures(county.region.code).status_json()["region"]["persons"]
     assert city.store.figures("340600").region.registered == county.store.figures(county.region.code).region.registered
     city.close()
+
+
+def test_an_empty_template_sent_by_mistake_withdraws_nothing(county: Workspace, county_roster: Roster) -> None:
+    import shutil
+
+    from engine.problems import BY_NAME
+
+    village, persons = _village(county_roster)
+    filled = county.root / "filled.xlsx"
+    fill_like_staff(template_of(county, village), filled, persons, visit=3)
+    assert process_file(county, filled).status == "accepted"
+    time.sleep(1.1)
+    blank = county.root / "blank.xlsx"
+    shutil.copy(template_of(county, village), blank)
+    blank.touch()
+    outcome = process_file(county, blank)
+    assert outcome.status == "rejected"
+    assert [p.rule for p in outcome.problems] == [BY_NAME["empty"].code]
+    assert county.store.figures(county.region.code).region.registered == 3
