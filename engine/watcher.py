@@ -591,3 +591,52 @@ else:
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+NETWORK_FILESYSTEMS = frozenset({
+    "nfs", "nfs4", "cifs", "smb", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ceph",
+    "glusterfs", "fuse.glusterfs", "davfs", "fuse.davfs2", "lustre", "gpfs", "ncpfs", "fuse.rclone",
+})
+
+
+def on_network_fs(path: Path) -> bool:
+    """Whether `path` lies on a network file system, where change events are unreliable.
+
+    Linux: the file-system type of the longest mount point containing the path
+    (/proc/self/mounts). Windows: a UNC path or a drive the system calls remote.
+    """
+    resolved = path.resolve()
+    if os.name == "nt":
+        return _windows_remote(resolved)
+    try:
+        mounts = Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    return mount_type(resolved, mounts) in NETWORK_FILESYSTEMS
+
+
+def mount_type(resolved: Path, mounts: list[str]) -> str:
+    """The file-system type of the longest mount point (lines of /proc/self/mounts) holding a path."""
+    best, fstype = "", ""
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        inside = str(resolved) == point or str(resolved).startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, fstype = point, parts[2]
+    return fstype
+
+
+def _windows_remote(path: Path) -> bool:
+    text = str(path)
+    if text.startswith("\\\\"):
+        return True
+    import ctypes
+
+    drive_remote = 4
+    windll = getattr(ctypes, "windll", None)
+    if windll is None:
+        return False
+    return bool(windll.kernel32.GetDriveTypeW(text[:3]) == drive_remote)

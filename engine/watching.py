@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.console import outcome_line
 from engine.pipeline import Outcome, process_file
 from engine.reports import write_reports
-from engine.watcher import AlreadyWatching, Watcher, WatchLock
+from engine.watcher import AlreadyWatching, Watcher, WatchLock, on_network_fs
 from engine.workspace import Workspace, WorkspaceError
 
 log = logging.getLogger("canbao.files")
@@ -78,6 +78,7 @@ def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: t
             write_reports(ws)
             say(f"已刷新汇总表：{ws.summaries}")
 
+    polling = polling or on_network_fs(ws.inbox)
     watcher = Watcher(ws.inbox, handle, polling=polling, min_age=min_age, settle=settle, on_batch=on_batch)
     with writer_lock(ws):
         if once:

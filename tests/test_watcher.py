@@ -404,3 +404,15 @@ def _lock_in_other_process(lock_path: Path) -> int:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", code, str(lock_path)], env=env, timeout=60)
     return done.returncode
+
+
+def test_network_file_systems_are_recognised(tmp_path: Path) -> None:
+    from engine.watcher import NETWORK_FILESYSTEMS, mount_type, on_network_fs
+
+    assert on_network_fs(tmp_path) is False          # a local temp folder
+    mounts = ["/dev/vda / ext4 rw 0 0", "//nas/share /mnt/office\\040share cifs rw 0 0",
+              "server:/export /mnt/office/nfs nfs4 rw 0 0"]
+    assert mount_type(Path("/mnt/office share/inbox"), mounts) in NETWORK_FILESYSTEMS
+    assert mount_type(Path("/mnt/office/nfs/inbox"), mounts) == "nfs4"
+    assert mount_type(Path("/mnt/officeX/inbox"), mounts) == "ext4"
+    assert mount_type(Path("/home/inbox"), mounts) == "ext4"
