@@ -231,20 +231,37 @@ def status(as_json: bool, region: str | None, workspace_dir: Path | None) -> Non
 
 
 @main.command()
+@click.option("--settle", "settle", type=int, default=None, metavar="编号", help="处理编号为此的冲突")
+@click.option("--keep", type=click.Choice(["first", "second"]), default="first", show_default=True,
+              help="first：此人留在先登记的村；second：改归后登记的村")
 @workspace_option
 @user_errors
-def conflicts(workspace_dir: Path | None) -> None:
-    """同一人被两个村（社区）登记的冲突，及处理情况。"""
+def conflicts(settle: int | None, keep: str, workspace_dir: Path | None) -> None:
+    """同一人被两个村（社区）登记的冲突，及处理情况；--settle 编号 处理一个冲突。"""
+    from engine import regions
     from engine.identifiers import mask_id
 
-    rows = _ws(workspace_dir).store.conflicts()
+    store = _ws(workspace_dir).store
+
+    def place(code: str) -> str:
+        return " ".join(regions.load().path_names(code)[1:]) or code
+
+    if settle is not None:
+        chosen = next((c for c in store.conflicts() if c["id"] == settle), None)
+        if chosen is None or chosen["status"] != "open":
+            raise WorkspaceError(f"没有编号为 {settle} 的待处理冲突。运行 canbao conflicts 查看编号。")
+        stays = chosen["other_region"] if keep == "second" else chosen["kept_region"]
+        store.settle_conflict(settle, keep == "second", f"归{place(stays)}")
+        out.console.print(f"冲突 {settle} 已处理：{mask_id(chosen['id_number'])} 归{place(stays)}。")
+        return
+    rows = store.conflicts()
     if not rows:
         out.console.print("没有冲突。")
         return
     for c in rows:
         state = "待处理" if c["status"] == "open" else f"已处理：{c['settled_how']}"
-        out.console.print(f"{mask_id(c['id_number'])}：已由 {c['kept_region']}（{c['kept_file']}）登记；"
-                          f"{c['other_region']}（{c['other_file']}）重复登记 —— {state}")
+        out.console.print(f"[{c['id']}] {mask_id(c['id_number'])}：先由 {place(c['kept_region'])}（{c['kept_file']}）登记，"
+                          f"又由 {place(c['other_region'])}（{c['other_file']}）登记 —— {state}")
 
 
 @main.command()

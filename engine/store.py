@@ -311,6 +311,29 @@ class Store:
                  "settled_how", "created_at")
         return [dict(zip(names, r, strict=True)) for r in cur]
 
+    def settle_conflict(self, conflict_id: int, keep_other: bool, how: str) -> dict[str, Any] | None:
+        """Settle an open conflict: the person stays with the first village, or moves to the
+        second (the record's region changes; its answers stay, the move is kept in history).
+        Either way the second village's returned row is no longer waiting for correction."""
+        row = self.db.execute("SELECT id_number, kept_region, other_region, other_file, status FROM conflicts "
+                              "WHERE id = ?", (conflict_id,)).fetchone()
+        if row is None or row[4] != "open":
+            return None
+        id_number, kept, other, other_file, _ = row
+        with self.transaction():
+            if keep_other:
+                all_cols = ", ".join((*_columns(FORMS["persons"]), *ROW_META))
+                self.db.execute(f"INSERT INTO person_versions ({all_cols}, superseded_by, superseded_at) "
+                                f"SELECT {all_cols}, ?, ? FROM persons WHERE id_number = ?",
+                                (other_file, now(), id_number))
+                template = self.db.execute("SELECT template_id FROM files WHERE id = ?", (other_file,)).fetchone()
+                self.db.execute("UPDATE persons SET region_code = ?, template_id = ?, updated_at = ? "
+                                "WHERE id_number = ?", (other, template[0] if template else None, now(), id_number))
+            self.db.execute("DELETE FROM pending WHERE kind = 'persons' AND row_key = ? AND region_code = ?",
+                            (id_number, other))
+            self.db.execute("UPDATE conflicts SET status = 'settled', settled_how = ? WHERE id = ?", (how, conflict_id))
+        return {"id_number": id_number, "kept_region": kept, "other_region": other}
+
     def history(self, id_number: str) -> list[dict[str, Any]]:
         """Every version of a person, oldest first, the current one last."""
         cols = ", ".join(("t.name", "t.region_code", "t.pension", "t.medical", "t.sheet", "t.row_no",

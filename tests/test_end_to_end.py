@@ -136,3 +136,29 @@ def test_a_person_returned_by_two_villages_is_a_conflict(county: Workspace, coun
     assert [(c["id_number"], c["kept_region"], c["other_region"]) for c in conflicts] == [
         (moved["id_number"], village, other)]
     assert county.store.history(moved["id_number"])[-1]["region_code"] == village
+
+
+def test_a_conflict_is_settled_by_the_office(county: Workspace, county_roster: Roster) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    test_a_person_returned_by_two_villages_is_a_conflict(county, county_roster)
+    (conflict,) = county.store.conflicts()
+    runner = CliRunner()
+    listing = runner.invoke(main, ["conflicts", "-w", str(county.root)])
+    assert "待处理" in listing.output and conflict["id_number"] not in listing.output   # masked
+    def waiting() -> int:
+        return int(county.store.db.execute("SELECT COUNT(*) FROM pending WHERE row_key = ?",
+                                           (conflict["id_number"],)).fetchone()[0])
+
+    assert waiting() == 1
+    settled = runner.invoke(main, ["conflicts", "--settle", str(conflict["id"]), "--keep", "second",
+                                   "-w", str(county.root)])
+    assert settled.exit_code == 0, settled.output
+    history = county.store.history(conflict["id_number"])
+    assert history[-1]["region_code"] == conflict["other_region"] and len(history) == 2
+    assert waiting() == 0, "the second village's row no longer waits for correction"
+    assert "已处理" in runner.invoke(main, ["conflicts", "-w", str(county.root)]).output
+    again = runner.invoke(main, ["conflicts", "--settle", str(conflict["id"]), "-w", str(county.root)])
+    assert again.exit_code == 2
