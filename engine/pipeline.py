@@ -123,7 +123,7 @@ def process_file(ws: Workspace, path: Path, *, merge: bool = True, today: dt.dat
 
 def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, merge: bool,
              today: dt.date) -> Outcome:
-    from engine.receipt import write_receipt
+    from engine.receipt import write_conflict_notices, write_receipt
 
     sub = read_submission(archived)
     outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity, saved_at=saved_at(archived))
@@ -143,6 +143,8 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
     outcome.receipt = write_receipt(ws, outcome)
     if merge:
         _merge(ws, outcome, sub, archived)
+        if outcome.conflicts:
+            write_conflict_notices(ws, outcome)
         _leave_inbox(ws, path, unreadable=any(p.rule == "F001" for p in outcome.file_problems))
     return outcome
 

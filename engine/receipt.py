@@ -219,3 +219,46 @@ def _missing_sheet(book: FormWorkbook, name: str, missing: Sequence[Mapping[str,
             ws.write_string(r, c, person.get(key, ""))
     ws.freeze_panes(1, 0)
     ws.set_paper(9)
+
+
+def write_conflict_notices(ws: Workspace, outcome: Outcome) -> list[Path]:
+    """Tell each village that registered a person first that another village returned them
+    too: the conflict shows in both villages' mail, not only in the second one's receipt."""
+    by_village: dict[str, list[tuple[str, str]]] = {}
+    for id_number, holder, other_region in outcome.conflicts:
+        by_village.setdefault(holder.region_code, []).append((id_number, other_region))
+    written = []
+    for village, items in sorted(by_village.items()):
+        if regions.load().get(village) is None:
+            continue
+        names = {r["id_number"]: r.get("name", "") for r in ws.store.records_by_key("persons", [i for i, _ in items])}
+        name = regions.load().by_code[village].name
+        path = ws.village_folder(ws.receipts, village) / f"{name}-冲突通知-{outcome.sha256[:6]}.xlsx"
+        identity = Identity(kind="receipt", template_id=f"CB-{village}", region_code=village,
+                            answers_file=outcome.sha256)
+        book = FormWorkbook(path, identity, protect=False)
+        try:
+            _conflict_sheet(book, [(names.get(i, ""), i, other) for i, other in items], outcome)
+            written.append(book.close())
+        except BaseException:
+            book.abort()
+            raise
+    return written
+
+
+def _conflict_sheet(book: FormWorkbook, rows: Sequence[tuple[str, str, str]], outcome: Outcome) -> None:
+    ws = book.add_sheet("冲突通知")
+    f = book.fmt
+    for c, width in enumerate((12, 21, 36, 40)):
+        ws.set_column(c, c, width)
+    ws.merge_range(0, 0, 0, 3, "全民参保登记 重复登记通知", f.title)
+    ws.set_row(1, 45)
+    ws.merge_range(1, 0, 1, 3, "下列人员已由本村（社区）登记，又被另一个村（社区）登记。本村的登记保持不变；"
+                   "请核实此人的常住地，并与县区经办机构联系，由其确定此人归哪个村（社区）。", f.value)
+    ws.write_row(2, 0, ("户籍姓名", "公民身份号码", "又由哪个村（社区）登记", "文件"), f.header)
+    for r, (name, id_number, other) in enumerate(rows, start=3):
+        place = "　".join(regions.load().path_names(other)) or other
+        ws.write_row(r, 0, (name, id_number, place, f"{outcome.path.name}（{outcome.received_at[:10]}）"), f.value)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)

@@ -136,6 +136,10 @@ def test_a_person_returned_by_two_villages_is_a_conflict(county: Workspace, coun
     assert [(c["id_number"], c["kept_region"], c["other_region"]) for c in conflicts] == [
         (moved["id_number"], village, other)]
     assert county.store.history(moved["id_number"])[-1]["region_code"] == village
+    (notice,) = county.receipts.rglob("*冲突通知*.xlsx")      # the first village hears of it too
+    assert notice.parent == county.village_folder(county.receipts, village)
+    cells = [c for row in openpyxl.load_workbook(notice)["冲突通知"].iter_rows(values_only=True) for c in row]
+    assert moved["id_number"] in cells and moved["name"] in cells
 
 
 def test_a_conflict_is_settled_by_the_office(county: Workspace, county_roster: Roster) -> None:
