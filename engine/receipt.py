@@ -185,18 +185,16 @@ def _problem_sheet(book: FormWorkbook, problems: list[Problem]) -> None:
         ws.set_column(c, c, w)
     ws.write_row(0, 0, PROBLEM_HEADERS, f.header)
     for r, p in enumerate(problems, start=1):
-        lines = 1 + cell_len(p.message) // (widths[5] - 2)
+        lines = -(-cell_len(p.message) // int(widths[5] * 0.85))   # CJK text runs wider than its cell count
         if lines > 1:
             ws.set_row(r, 14 * lines)
-        ws.write_string(r, 0, p.sheet)
+        ws.write_string(r, 0, p.sheet, f.value)
         if p.row:
-            ws.write_number(r, 1, p.row)
-        ws.write_string(r, 2, p.column)
-        ws.write_string(r, 3, p.value)
-        ws.write_string(r, 4, p.title)
-        ws.write_string(r, 5, p.message, f.wrap)
-        ws.write_string(r, 6, SEVERITY_TEXT[p.severity])
-        ws.write_string(r, 7, p.rule)
+            ws.write_number(r, 1, p.row, f.count)
+        else:
+            ws.write_blank(r, 1, None, f.value)
+        for c, text in enumerate((p.column, p.value, p.title, p.message, SEVERITY_TEXT[p.severity], p.rule), start=2):
+            ws.write_string(r, c, text, f.value)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(problems), 1), len(PROBLEM_HEADERS) - 1)
     ws.set_landscape()
