@@ -198,12 +198,11 @@ def _scope(ws: Workspace, sub: Submission, outcome: Outcome) -> Region:
 def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcome, today: dt.date) -> SheetResult:
     form = sheet.form
     ctx = RowContext(sheet.name, form, today)
-    result = SheetResult(form, sheet)
-    started = [raw for raw in sheet.rows if _started(raw, form)]
-    roster = ws.store.roster_names(str(r.values.get("id_number", "")) for r in started) if form.kind == "persons" else {}
     seen: dict[str, int] = {}
-    checked_rows: list[tuple[RawRow, CheckedRow, bool]] = []
-    for raw in started:
+    checked_rows: list[tuple[RawRow, CheckedRow, str]] = []
+    for raw in sheet.rows:
+        if not _started(raw, form):
+            continue
         if "region_code" not in raw.values and outcome.village:
             raw.values["region_code"] = outcome.village
         checked = check_row(raw, ctx)
@@ -211,14 +210,16 @@ def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcom
         key = row_key(form.kind, checked.values)
         if form.kind == "units":
             checked.values["unit_key"] = key
-        on_roster = key in roster if form.kind == "persons" else False
         _check_duplicate(checked, ctx, key, seen)
-        if form.kind == "persons" and checked.ok:
-            _check_roster(checked, ctx, roster, on_roster)
-        checked_rows.append((raw, checked, on_roster))
+        checked_rows.append((raw, checked, key))
+    # The roster is looked up by the normalised ID (upper-case X, 15 digits upgraded).
+    roster = ws.store.roster_names(key for _, _, key in checked_rows) if form.kind == "persons" else {}
+    result = SheetResult(form, sheet, [(raw, checked, key in roster) for raw, checked, key in checked_rows])
     if form.kind == "persons":
-        _check_holders(ws, checked_rows, ctx, outcome)
-    result.rows = checked_rows
+        for _, checked, on_roster in result.rows:
+            if checked.ok:
+                _check_roster(checked, ctx, roster, on_roster)
+        _check_holders(ws, result.rows, ctx, outcome)
     return result
 
 

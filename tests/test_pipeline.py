@@ -99,3 +99,23 @@ def test_a_bug_while_processing_yields_a_receipt_and_keeps_the_file(
     assert any(county.archive.rglob("*r.xlsx"))
     log = (county.workbooks / "canbao.log").read_text(encoding="utf-8")
     assert "RuntimeError" in log and "34062119800101123X" not in log
+
+
+def test_a_roster_person_written_with_an_old_15_digit_id_is_still_on_the_roster(
+        county: Workspace, county_roster: Roster) -> None:
+    from engine.form import PERSONS
+
+    person = next(p for p in county_roster.persons if p["id_number"][6:8] == "19")
+    legacy = person["id_number"][:6] + person["id_number"][8:17]
+    values = {"id_number": legacy, "name": person["name"], "sex": person["sex"], "hukou_type": "20",
+              "employment": "3", "identity": "70", "hukou_province": "安徽省", "hukou_city": "淮北市",
+              "hukou_county": "杜集区", "home_province": "安徽省", "home_city": "淮北市", "home_county": "杜集区",
+              "home_street": "1号", "mobile": "13912345678", "pension": "12", "handler": "甲", "reviewer": "乙",
+              "region_code": person["region_code"]}
+    fields = [f for f in PERSONS.fields if f.key in values]
+    path = county.root / "foreign.csv"
+    path.write_text(",".join(f.label for f in fields) + "\n" + ",".join(values[f.key] for f in fields) + "\n",
+                    encoding="utf-8")
+    outcome = process_file(county, path)
+    assert [p.rule for p in outcome.problems] == [BY_NAME["id_legacy"].code]
+    assert outcome.count("persons", "new") == 0 and outcome.count("persons", "accepted") == 1
