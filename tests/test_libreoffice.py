@@ -22,6 +22,7 @@ from typing import Any
 import openpyxl
 import pytest
 import xlrd
+from openpyxl.formula.translate import Translator
 from xlrd import compdoc
 
 from engine.demo import _write_rosters
@@ -31,7 +32,16 @@ from engine.pipeline import process_file
 from engine.reader import read_submission
 from engine.roster import import_roster
 from engine.templates import generate
-from engine.workbook import CODES_SHEET, FIRST_DATA_ROW, IDENTITY_SHEET
+from engine.workbook import (
+    CASCADES,
+    CODES_SHEET,
+    FIRST_DATA_ROW,
+    IDENTITY_SHEET,
+    PLACES_SHEET,
+    list_name,
+    place_lists,
+    row_refs,
+)
 from engine.workspace import Workspace
 from tests.conftest import COUNTY, busiest_village, fill_like_staff, template_of
 
@@ -133,18 +143,22 @@ def _column_letter(form: Form, key: str) -> str:
 def _expected_validations(form: Form) -> dict[str, tuple[str, str, str]]:
     """What the form says each column's validation is (the columns that have one)."""
     out: dict[str, tuple[str, str, str]] = {}
-    for f in (f for f in form.fields if not f.derived):
+    fields = [f for f in form.fields if not f.derived]
+    for f in fields:
         col = _column_letter(form, f.key)
         if f.code_list is not None:
             out[col] = ("list", f"代码_{f.code_list.name}", "stop")
         elif f.kind in ("id_number", "mobile"):
             out[col] = ("textLength", "", "stop")
+        if f.key in CASCADES:
+            out[col] = ("list", CASCADES[f.key].source(row_refs(fields)).lstrip("="), "warning")
     return out
 
 
 def test_template_has_what_the_form_asks(saved: Saved) -> None:
     facts = _facts(saved.template)
-    assert facts["sheets"][CODES_SHEET] == "hidden" and facts["sheets"][IDENTITY_SHEET] == "hidden"
+    assert {facts["sheets"][s] for s in (CODES_SHEET, PLACES_SHEET, IDENTITY_SHEET)} == {"hidden"}
+    assert {name for name, _ in place_lists()} <= set(facts["names"])
     for form in (PERSONS, UNITS):
         sheet = facts[form.sheet]
         assert sheet["validations"].items() >= _expected_validations(form).items()
@@ -175,6 +189,61 @@ def _assert_read_whole(saved: Saved, path: Path, roster: Roster) -> None:
     assert [(r.row, r.values) for r in sheet.rows] == [(r.row, r.values) for r in original.sheets[0].rows]
     units = again.sheet("units")
     assert units is not None and len(units.rows) == len([u for u in roster.units if u["region_code"] == saved.village])
+
+
+# -- computed by LibreOffice ----------------------------------------------------------------
+
+
+def _computed(soffice: LibreOffice, book: Any, folder: Path) -> Any:
+    """`book` (openpyxl, formulas without cached values) saved, recalculated and re-saved
+    by LibreOffice, read back with the values it computed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    book.save(folder / "formulas.xlsx")
+    return openpyxl.load_workbook(soffice.convert(folder / "formulas.xlsx", "xlsx", folder / "lo"), data_only=True)
+
+
+SCRATCH_COLUMN = 60   # formulas under test go right of the form's columns
+
+
+def _scratch(sheet: Any, row: int, offset: int, formula: str) -> str:
+    cell = sheet.cell(row, SCRATCH_COLUMN + offset)
+    cell.value = formula
+    return str(cell.coordinate)
+
+
+PLACE_CASES = [   # hukou 省 市 县, home 省 市 县 乡镇 村
+    ("安徽省", "淮北市", "濉溪县", "安徽省", "淮北市", "濉溪县", "濉溪镇", ""),
+    ("北京市", "北京市", "东城区", "湖北省", "仙桃市", "仙桃市", "", ""),
+    ("广东省", "东莞市", "东莞市", "安徽省", "淮北市", "杜集区", "高岳街道", ""),
+    ("", "", "", "香港特别行政区", "", "", "", ""),
+]
+
+
+def test_cascade_lists_resolve_in_libreoffice(saved: Saved, soffice: LibreOffice, tmp_path: Path) -> None:
+    """Each dropdown's source as LibreOffice re-saved it, computed by LibreOffice for a few
+    rows: INDIRECT finds the list of exactly the places chosen to its left."""
+    book = openpyxl.load_workbook(saved.xlsx)
+    sheet = book[PERSONS.sheet]
+    sources = {str(dv.sqref).split(":")[0].rstrip("0123456789"): str(dv.formula1)
+               for dv in sheet.data_validations.dataValidation}
+    lists = dict(place_lists())
+    keys = list(CASCADES)
+    expected: dict[str, object] = {}
+    for i, case in enumerate(PLACE_CASES):
+        row = FIRST_DATA_ROW + 1 + i
+        chosen = dict(zip(keys, case, strict=True))
+        for j, key in enumerate(keys):
+            col = _column_letter(PERSONS, key)
+            sheet[f"{col}{row}"].value = chosen[key] or None
+            source = Translator(f"={sources[col]}", origin=f"{col}{FIRST_DATA_ROW + 1}").translate_formula(f"{col}{row}")
+            cascade = CASCADES[key]
+            entries = lists.get(list_name(cascade.level, [chosen[p] for p in cascade.parents]), ())
+            expected[_scratch(sheet, row, 2 * j, f"=IFERROR(COLUMNS({source[1:]}),0)")] = len(entries)
+            expected[_scratch(sheet, row, 2 * j + 1, f'=IFERROR(INDEX({source[1:]},1),"-")')] = \
+                entries[0] if entries else "-"
+    computed = _computed(soffice, book, tmp_path)[PERSONS.sheet]
+    assert {ref: computed[ref].value for ref in expected} == expected
+    assert expected[f"{openpyxl.utils.get_column_letter(SCRATCH_COLUMN + 2 * keys.index('home_village'))}4"] > 5
 
 
 # -- the same as .xls: xlrd for names, sheets and formats; the BIFF records for the rest --
@@ -221,7 +290,8 @@ def _biff_name(body: bytes) -> str:
 
 
 def _dv_list_name(body: bytes, names: list[str]) -> str:
-    """The defined name a DV's first formula starts with (tName), else ''."""
+    """What a DV's first formula lists: the defined name it starts with (tName), or
+    "INDIRECT" when it calls INDIRECT (tFuncVar 148), else ''."""
     pos = 4
     for _ in range(4):   # prompt title, error title, prompt, error: XLUnicodeString each
         chars, high = struct.unpack_from("<HB", body, pos)
@@ -230,7 +300,12 @@ def _dv_list_name(body: bytes, names: list[str]) -> str:
     rgce = body[pos + 4:pos + 4 + size]
     if rgce and rgce[0] in (0x23, 0x43, 0x63):   # tName
         return names[struct.unpack_from("<I", rgce, 1)[0] - 1]
+    if any(rgce[i] in (0x22, 0x42, 0x62) and rgce[i + 2:i + 4] == b"\x94\x00" for i in range(len(rgce) - 3)):
+        return "INDIRECT"
     return ""
+
+
+_STYLES = {"stop": 0, "warning": 1, "information": 2}
 
 
 def test_xls_resaved_by_libreoffice_keeps_everything(saved: Saved) -> None:
@@ -240,7 +315,8 @@ def test_xls_resaved_by_libreoffice_keeps_everything(saved: Saved) -> None:
     assert states[PERSONS.sheet] == 0 and states[UNITS.sheet] == 0
     names = {n.name for n in book.name_obj_list}
     code_names = {f"代码_{cl.name}" for f in PERSONS.fields + UNITS.fields if (cl := f.code_list)}
-    assert code_names <= names
+    assert code_names | {name for name, _ in place_lists()} <= names
+    assert states[PLACES_SHEET] == 1
 
     biff = dict(zip([s.name for s in book.sheets()], _biff_sheets(saved.xls), strict=True))
     original = _facts(saved.template)
@@ -248,8 +324,9 @@ def test_xls_resaved_by_libreoffice_keeps_everything(saved: Saved) -> None:
         sheet = biff[form.sheet]
         assert sheet.records[0x0012] == 1, "PROTECT"
         assert sheet.allowed >> 11 & 1 and sheet.allowed >> 12 & 1, "sorting and filtering stay allowed"
-        lists = Counter(name for kind, _, name in sheet.validations if kind == 3)
-        expected = Counter(f for t, f, _ in original[form.sheet]["validations"].values() if t == "list")
+        lists = Counter((name, style) for kind, style, name in sheet.validations if kind == 3)
+        expected = Counter(("INDIRECT" if f.startswith("INDIRECT(") else f, _STYLES[style])
+                           for t, f, style in original[form.sheet]["validations"].values() if t == "list")
         assert lists == expected
         assert len(sheet.validations) == len(original[form.sheet]["validations"])
 

@@ -1,0 +1,136 @@
+"""The template writer: cascading place lists, live checks, identity across versions and
+regenerations. Workbooks are written for real and read back with openpyxl; what needs a
+spreadsheet application to compute lives in test_libreoffice.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+
+from engine.demo_data import Roster
+from engine.form import PERSONS
+from engine.templates import template_path
+from engine.workbook import (
+    CASCADES,
+    PLACES_SHEET,
+    china_places,
+    list_name,
+    name_part_formula,
+    place_lists,
+    render_rows,
+    row_refs,
+    write_rendered_rows,
+)
+from engine.workspace import Workspace
+from tests.conftest import busiest_village
+
+# An Excel name: a letter (CJK included) or _, then letters, digits, _ and .; not a cell reference.
+EXCEL_NAME = re.compile(r"^[^\W\d][\w.]*$")
+CELL_LIKE = re.compile(r"^([A-Za-z]{1,3}\d+|[RrCc]\d*|[Rr]\d*[Cc]\d*)$")
+
+
+# -- cascading place lists ----------------------------------------------------------------
+
+
+def test_every_place_list_offers_something_below_every_choice() -> None:
+    china = china_places()
+    assert len(china) == 34       # GB/T 2260's provinces, 香港, 澳门 and 台湾 included
+    for province, cities in china.items():
+        assert cities, province
+        for city, counties in cities.items():
+            assert counties, (province, city)
+    assert china["安徽省"]["淮北市"] == ("杜集区", "相山区", "烈山区", "濉溪县")
+
+
+def test_places_without_a_city_level_still_have_one() -> None:
+    china = china_places()
+    assert list(china["北京市"]) == ["北京市"]               # a municipality is its own city
+    assert "东城区" in china["北京市"]["北京市"] and "市辖区" not in china["北京市"]["北京市"]
+    assert china["湖北省"]["仙桃市"] == ("仙桃市",)          # county-level city under the province
+    assert china["广东省"]["东莞市"] == ("东莞市",)          # a city without counties
+    assert china["香港特别行政区"] == {"香港特别行政区": ("香港特别行政区",)}
+    assert china["台湾省"] == {"台湾省": ("台湾省",)}
+
+
+def test_place_list_names_are_valid_unique_excel_names() -> None:
+    names = [name for name, _ in place_lists()]
+    assert len({n.casefold() for n in names}) == len(names)
+    for name in names:
+        assert EXCEL_NAME.match(name) and not CELL_LIKE.match(name) and len(name) <= 255, name
+    lists = dict(place_lists())
+    assert lists["市_安徽省"][:2] == ("合肥市", "芜湖市")
+    assert "濉溪镇" in lists["乡镇_濉溪县"]
+    assert all(entries for entries in lists.values())
+
+
+def test_list_names_replace_what_a_name_cannot_hold() -> None:
+    assert list_name("市", ("香港（特区）",)) == "市_香港_特区_"
+    assert list_name("县", ("A省", "B·市")) == "县_A省_B_市"
+    assert list_name("省", ()) == "省_全部"
+    assert name_part_formula("$L4", "（）") == 'SUBSTITUTE(SUBSTITUTE($L4,"（","_"),"）","_")'
+    assert name_part_formula("$L4") == "$L4"   # no place name holds such a character today
+
+
+def test_cascade_sources_name_the_lists_of_the_columns_to_their_left() -> None:
+    refs = row_refs([f for f in PERSONS.fields if not f.derived])
+    sources = {key: cascade.source(refs) for key, cascade in CASCADES.items()}
+    province, city = refs["hukou_province"], refs["hukou_city"]
+    assert sources["hukou_province"] == "=省_全部"
+    assert sources["hukou_city"] == f'=INDIRECT("市_"&{province})'
+    assert sources["hukou_county"] == f'=INDIRECT("县_"&{province}&"_"&{city})'
+    assert sources["home_village"] == f'=INDIRECT("村_"&{refs["home_county"]}&"_"&{refs["home_town"]})'
+    assert set(CASCADES) <= set(PERSONS.keys)
+
+
+def test_template_has_cascading_dropdowns_over_its_place_lists(county: Workspace, county_roster: Roster) -> None:
+    book = openpyxl.load_workbook(template_path(county, busiest_village(county_roster)))
+    assert book[PLACES_SHEET].sheet_state == "hidden"
+    rows = {row[0]: tuple(v for v in row[1:] if v is not None)
+            for row in book[PLACES_SHEET].iter_rows(values_only=True)}
+    for name, entries in place_lists():
+        assert rows[name] == entries
+        sheet, cells = book.defined_names[name].attr_text.split("!")
+        start, end = (c.replace("$", "") for c in cells.split(":"))
+        assert sheet.strip("'") == PLACES_SHEET
+        assert tuple(c.value for row in book[PLACES_SHEET][start:end] for c in row) == entries
+
+    persons = book[PERSONS.sheet]
+    fields = [f for f in PERSONS.fields if not f.derived]
+    refs = row_refs(fields)
+    validations = {str(dv.sqref).split(":")[0]: dv for dv in persons.data_validations.dataValidation}
+    for key, cascade in CASCADES.items():
+        dv = validations[refs[key].replace("$", "")]
+        assert (dv.type, "=" + str(dv.formula1), dv.errorStyle) == ("list", cascade.source(refs), "warning")
+
+
+def test_rendered_rows_read_back_like_rows_written_cell_by_cell(tmp_path: Path) -> None:
+    rows = [("甲", "a&b", "<c>"), ("乙",), (" 前后空格 ", "x")]
+    for name, fast in (("rendered.xlsx", True), ("cells.xlsx", False)):
+        book = xlsxwriter.Workbook(str(tmp_path / name), {"constant_memory": True})
+        sheet = book.add_worksheet("lists")
+        if fast:
+            assert write_rendered_rows(sheet, render_rows(rows), len(rows) - 1, 2)
+        else:
+            for r, row in enumerate(rows):
+                sheet.write_row(r, 0, row)
+        book.close()
+    read = [[tuple(v for v in row if v is not None) for row in openpyxl.load_workbook(tmp_path / name)["lists"]
+             .iter_rows(values_only=True)] for name in ("rendered.xlsx", "cells.xlsx")]
+    assert read[0] == read[1] == rows
+
+
+def test_rendered_rows_refuse_a_sheet_that_is_not_constant_memory(tmp_path: Path) -> None:
+    book = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
+    assert not write_rendered_rows(book.add_worksheet("lists"), render_rows([("a",)]), 0, 0)
+    book.close()
+
+
+@pytest.mark.parametrize("key", sorted(CASCADES))
+def test_cascade_parents_are_to_the_left(key: str) -> None:
+    """Staff fill left to right: a list depends only on columns already filled."""
+    order = PERSONS.keys
+    assert all(order.index(parent) < order.index(key) for parent in CASCADES[key].parents)
