@@ -101,3 +101,23 @@ def test_killed_at_any_point_the_restart_ends_as_an_uninterrupted_run(tmp_path: 
             assert _ingest(run).wait(timeout=300) in (0, 1)
         assert _state(run) == expected, f"killed at point {n} of {KILL_POINTS}"
     assert partial >= 1, "some kills should land between files, not only before or after the run"
+
+
+@pytest.mark.parametrize("command", [["export"], ["report"]])
+def test_a_killed_export_or_report_leaves_no_truncated_workbook(tmp_path: Path, prepared: Path,
+                                                                 command: list[str]) -> None:
+    assert _ingest(prepared).wait(timeout=300) in (0, 1)
+    cli = [sys.executable, "-m", "engine.cli", *command, "-w", str(prepared)]
+    start = time.perf_counter()
+    subprocess.run(cli, check=True, capture_output=True)
+    duration = time.perf_counter() - start
+    for n in range(5):
+        proc = subprocess.Popen(cli, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(duration * (n + 0.5) / 5)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        for path in (prepared / "outbox").rglob("*.xlsx"):
+            openpyxl.load_workbook(path, read_only=True).close()    # every visible workbook is whole
+    subprocess.run(cli, check=True, capture_output=True)           # and the next run just works
+    _state(prepared)
