@@ -63,7 +63,7 @@ OTHER_INSURANCE = ("injury", "unemployment", "maternity")
 # of the same digit width (8 px), so the page is the same width everywhere; Calibri
 # would be replaced by a much wider font where it is not installed.
 BOOK_OPTIONS: dict[str, Any] = {
-    "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+    "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True,
     "default_format_properties": {"font_name": FONT, "font_size": 11}, "default_column_width": 72,
 }
 
