@@ -18,8 +18,11 @@ from typing import Any, TypeVar
 import click
 
 from engine import console as out
+from engine.i18n import use_chinese
 from engine.pipeline import Outcome, process_file
 from engine.workspace import Workspace, WorkspaceError
+
+use_chinese()   # click's own messages in Chinese; before any command is built (see engine/i18n.py)
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -133,9 +136,10 @@ def roster_import(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
 
 @main.command()
 @click.option("--region", "-r", default=None, help="只生成该区划（县区、乡镇或村）内的模板")
+@click.option("--paper", is_flag=True, help="同时生成可打印的入户登记表（每人一页 A4，末页为空白表）")
 @workspace_option
 @user_errors
-def templates(region: str | None, workspace_dir: Path | None) -> None:
+def templates(region: str | None, paper: bool, workspace_dir: Path | None) -> None:
     """为每个村（社区）生成一个填报模板，放在 templates/县区/乡镇/ 下。"""
     from rich.progress import Progress
 
@@ -146,6 +150,13 @@ def templates(region: str | None, workspace_dir: Path | None) -> None:
         task = bar.add_task("生成模板", total=None)
         paths = generate(ws, region, progress=lambda i, n: bar.update(task, completed=i, total=n))
     out.console.print(f"已生成 {len(paths)} 个模板，在 {ws.templates}")
+    if paper:
+        from engine.paper import generate_paper
+
+        with Progress(console=out.console, transient=True) as bar:
+            task = bar.add_task("生成入户登记表", total=None)
+            forms = generate_paper(ws, region, progress=lambda i, n: bar.update(task, completed=i, total=n))
+        out.console.print(f"已生成 {len(forms)} 个村（社区）的入户登记表（每人一页），在 {ws.templates}")
 
 
 @main.command()
@@ -199,8 +210,13 @@ def report(region: str | None, workspace_dir: Path | None) -> None:
     """生成汇总表，放在 outbox/汇总/。"""
     from engine.reports import write_reports
 
-    for path in write_reports(_ws(workspace_dir), region):
-        out.console.print(f"已生成：{path}")
+    ws = _ws(workspace_dir)
+    paths = write_reports(ws, region)
+    lists = [p for p in paths if p.is_relative_to(ws.visit_lists)]
+    for path in paths:
+        if path not in lists:
+            out.console.print(f"已生成：{path}")
+    out.console.print(f"已更新待入户名单 {len(lists)} 个，在 {ws.visit_lists}")
 
 
 @main.command()

@@ -74,9 +74,12 @@ def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: t
         return outcome
 
     def on_batch(results: list[tuple[Path, object]]) -> None:
-        if any(isinstance(r, Outcome) and r.status != "duplicate" for _, r in results):
-            write_reports(ws)
-            say(f"已刷新汇总表：{ws.summaries}")
+        changed = [r for _, r in results if isinstance(r, Outcome) and r.status != "duplicate"]
+        if changed:
+            # A batch of village files refreshes those villages' lists; anything else, all of them.
+            villages = None if any(not o.village for o in changed) else {o.village for o in changed}
+            write_reports(ws, villages=villages)
+            say(f"已刷新汇总表和待入户名单：{ws.outbox}")
 
     polling = polling or on_network_fs(ws.inbox)
     watcher = Watcher(ws.inbox, handle, polling=polling, min_age=min_age, settle=settle, on_batch=on_batch)

@@ -64,6 +64,10 @@ class Workspace:
         return self.outbox / "汇总"
 
     @property
+    def visit_lists(self) -> Path:
+        return self.outbox / "待入户名单"
+
+    @property
     def exports(self) -> Path:
         return self.outbox / "上报"
 
