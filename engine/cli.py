@@ -28,6 +28,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class Command(click.Command):
+    """A command whose usage line is Chinese too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+
+class Group(click.Group):
+    command_class = Command
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
+
+Group.group_class = Group
+
+
 def workspace_option(func: F) -> F:
     """Every command takes --workspace (default: CANBAO_HOME, else the current folder)."""
     return click.option("--workspace", "-w", "workspace_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -70,15 +90,15 @@ def _exit_for(outcomes: list[Outcome]) -> None:
         sys.exit(1)
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(package_name="canbao", message="canbao %(version)s")
 def main() -> None:
     """canbao：全民参保登记入户调查 —— 生成模板、收取回表、检查合并、汇总上报。"""
 
 
 @main.command()
-@click.option("--region", "-r", default="340600", show_default=True, help="工作区所属区划代码（市、县区或乡镇）")
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--region", "-r", default="340600", show_default=True, metavar="区划代码", help="工作区所属区划代码（市、县区或乡镇）")
+@click.argument("directory", required=False, metavar="[文件夹]", type=click.Path(file_okay=False, path_type=Path))
 @workspace_option
 @user_errors
 def init(region: str, directory: Path | None, workspace_dir: Path | None) -> None:
@@ -89,10 +109,10 @@ def init(region: str, directory: Path | None, workspace_dir: Path | None) -> Non
 
 
 @main.command()
-@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.0001, 1.0),
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.0001, 1.0), metavar="比例",
               help="演示数据规模（1 = 通知中的全部任务数）")
-@click.option("--seed", default=2017, show_default=True, type=int, help="随机种子")
-@click.option("--share", default=0.4, show_default=True, type=click.FloatRange(0.0, 1.0),
+@click.option("--seed", default=2017, show_default=True, type=int, metavar="整数", help="随机种子")
+@click.option("--share", default=0.4, show_default=True, type=click.FloatRange(0.0, 1.0), metavar="比例",
               help="模拟交回模板的村（社区）比例")
 @workspace_option
 @user_errors
@@ -111,7 +131,8 @@ def roster() -> None:
 
 
 @roster.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="文件...",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @user_errors
 def roster_import(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
@@ -135,7 +156,7 @@ def roster_import(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
 
 
 @main.command()
-@click.option("--region", "-r", default=None, help="只生成该区划（县区、乡镇或村）内的模板")
+@click.option("--region", "-r", default=None, metavar="区划代码", help="只生成该区划（县区、乡镇或村）内的模板")
 @click.option("--paper", is_flag=True, help="同时生成可打印的入户登记表（每人一页 A4，末页为空白表）")
 @workspace_option
 @user_errors
@@ -160,7 +181,8 @@ def templates(region: str | None, paper: bool, workspace_dir: Path | None) -> No
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="文件...",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @user_errors
 def ingest(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
@@ -173,7 +195,7 @@ def ingest(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", metavar="文件", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @user_errors
 def check(file: Path, workspace_dir: Path | None) -> None:
@@ -203,7 +225,7 @@ def watch(once: bool, polling: bool, workspace_dir: Path | None) -> None:
 
 
 @main.command()
-@click.option("--region", "-r", default=None, help="区划代码（默认：工作区所属区划）")
+@click.option("--region", "-r", default=None, metavar="区划代码", help="区划代码（默认：工作区所属区划）")
 @workspace_option
 @user_errors
 def report(region: str | None, workspace_dir: Path | None) -> None:
@@ -220,7 +242,7 @@ def report(region: str | None, workspace_dir: Path | None) -> None:
 
 
 @main.command()
-@click.option("--region", "-r", default=None, help="区划代码（默认：工作区所属区划）")
+@click.option("--region", "-r", default=None, metavar="区划代码", help="区划代码（默认：工作区所属区划）")
 @workspace_option
 @user_errors
 def export(region: str | None, workspace_dir: Path | None) -> None:
@@ -232,7 +254,7 @@ def export(region: str | None, workspace_dir: Path | None) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--region", "-r", default=None, help="区划代码（默认：工作区所属区划）")
+@click.option("--region", "-r", default=None, metavar="区划代码", help="区划代码（默认：工作区所属区划）")
 @workspace_option
 @user_errors
 def status(as_json: bool, region: str | None, workspace_dir: Path | None) -> None:
@@ -281,7 +303,7 @@ def conflicts(settle: int | None, keep: str, workspace_dir: Path | None) -> None
 
 
 @main.command()
-@click.argument("id_number")
+@click.argument("id_number", metavar="身份证号码")
 @click.option("--unmask", is_flag=True, help="显示完整身份证号码")
 @workspace_option
 @user_errors
@@ -302,11 +324,11 @@ def history(id_number: str, unmask: bool, workspace_dir: Path | None) -> None:
 
 
 @main.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", metavar="文件夹", type=click.Path(file_okay=False, path_type=Path))
 @workspace_option
 @user_errors
 def backup(directory: Path, workspace_dir: Path | None) -> None:
-    """把数据库一致地备份到 DIR（监视程序运行时也可以）。"""
+    """把数据库一致地备份到指定文件夹（监视程序运行时也可以）。"""
     import datetime as dt
 
     target = directory / f"canbao-{dt.datetime.now():%Y%m%d-%H%M%S}.db"

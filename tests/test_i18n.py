@@ -31,10 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PO = LOCALE_DIR / LANGUAGE / "LC_MESSAGES" / f"{DOMAIN}.po"
 MO = PO.with_suffix(".mo")
 
-# Usage-line placeholders that click does not pass through gettext: they are constructor
-# defaults (Command(options_metavar="[OPTIONS]"), Group's subcommand_metavar), so no
-# catalogue can reach them; engine/cli.py can set them per command.
-UNTRANSLATABLE = ("[OPTIONS]", "COMMAND [ARGS]...")
+# Usage-line placeholders click does not pass through gettext are set in engine/cli.py
+# (options_metavar, subcommand_metavar, argument metavars): nothing English is allowed.
+UNTRANSLATABLE: tuple[str, ...] = ()
 
 
 @pytest.fixture(scope="module")
@@ -113,12 +112,12 @@ def test_command_help_is_chinese(main: click.Group) -> None:
 
 
 @pytest.mark.parametrize(("args", "chinese", "usage"), [
-    (("ingest",), "错误：缺少参数 'FILES...'", True),
+    (("ingest",), "错误：缺少参数 '文件...'", True),
     (("status", "--nope"), "错误：没有 --nope 这个选项。", True),
     (("demo", "--scale", "5"), "错误：'--scale' 的值无效：5.0 不在范围 0.0001<=x<=1.0 内。", True),
     (("nosuch",), "错误：没有 nosuch 这个命令。", True),
     (("statu",), "错误：没有 statu 这个命令。 是不是要输入 'status'？", True),
-    (("ingest", "/does/not/exist"), "错误：'FILES...' 的值无效：文件 '/does/not/exist' 不存在。", True),
+    (("ingest", "/does/not/exist"), "错误：'文件...' 的值无效：文件 '/does/not/exist' 不存在。", True),
     (("conflicts", "--keep", "third"), "'third' 不是可选的值（'first', 'second'）。", True),
     (("demo", "--seed", "many"), "'many' 不是符合要求的数字。", True),
     (("check", "{tmp}/a.xlsx", "b.xlsx"), "错误：多出了参数（b.xlsx）", True),
@@ -143,7 +142,7 @@ def test_usage_errors_are_chinese(main: click.Group, args: tuple[str, ...], chin
 
 
 def test_english_left_finds_english(main: click.Group) -> None:
-    text = "用法： canbao ingest [OPTIONS] FILES...\nError: Missing argument 'FILES...'."
+    text = "用法： canbao ingest [选项] 文件...\nError: Missing argument 'FILES...'."
     assert english_left(text, main) == ["Error", "Missing", "argument"]
 
 
