@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from itertools import groupby
@@ -31,7 +31,7 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cel
 from xlsxwriter.worksheet import Worksheet
 
 from engine import regions
-from engine.form import CODE_LISTS, FORM_VERSION, FORMS, Field, Form
+from engine.form import CODE_LISTS, FORM_VERSION, FORMS, OTHER_CODES, Field, Form
 from engine.identifiers import region_names
 
 IDENTITY_SHEET = "_canbao"
@@ -142,6 +142,7 @@ class FormWorkbook:
             r += 1
         last = max(r + blank - 1, FIRST_DATA_ROW)
         self._validate(ws, fields, last)
+        self._live_checks(ws, form, fields, last)
         self._page_setup(ws, form, header_text or title)
         ws.autofilter(HEADER_ROW, 0, last, len(fields) - 1)
         if self.protect:
@@ -300,6 +301,14 @@ class FormWorkbook:
                 options.update(validate="any")
             ws.data_validation(FIRST_DATA_ROW, c, last, c, options)
 
+    def _live_checks(self, ws: Worksheet, form: Form, fields: Sequence[Field], last: int) -> None:
+        refs = row_refs(fields)
+        columns = {f.key: c for c, f in enumerate(fields)}
+        for check in live_checks(form, refs):
+            for key in check.targets:
+                ws.conditional_format(FIRST_DATA_ROW, columns[key], last, columns[key], {
+                    "type": "formula", "criteria": check.formula, "format": self.fmt.live_error})
+
     def _page_setup(self, ws: Worksheet, form: Form, header_text: str) -> None:
         ws.set_landscape()
         ws.set_paper(9)
@@ -341,6 +350,7 @@ class _Formats:
                     spec["bg_color"] = fill
                 self._cells[(locked, severity)] = book.add_format(spec)
         self.input = self._cells[(False, None)]   # the columns' format: text, unlocked
+        self.live_error = book.add_format({"bg_color": "#FF9999", "font_color": "#9C0006"})
 
     def cell(self, locked: bool, severity: str | None) -> Format:
         return self._cells[(locked, severity)]
@@ -474,6 +484,103 @@ def place_lists() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(lists)
 
 
+# -- live checks --------------------------------------------------------------------------
+#
+# The rules of engine.rules that a formula can express, as conditional formats: a cell turns
+# red while staff type, before anything is sent (the engine still checks every row again).
+# Each check names the rule it anticipates, the cells it colours and a formula over the
+# row's cells, written for the first data row with absolute columns ($C4) so that it holds
+# for every row. The formulas use only functions that Excel 2007+, WPS and LibreOffice
+# share (SUMPRODUCT over MID with array constants, no dynamic arrays), and 1/0 for true and
+# false (LibreOffice, which has no boolean type, would rewrite TRUE/FALSE on saving). Each
+# column has at most three, the most an .xls keeps. test_libreoffice has LibreOffice
+# compute them and compares with the engine's rules.
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    rule: str                   # the rule's name in engine.problems
+    targets: tuple[str, ...]    # the fields whose cells turn red; the engine reports the rule at the first
+    formula: str                # true when the targets are wrong ('=...', for the first data row)
+
+
+_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))             # GB 11643: 2^(17-i) mod 11
+_ID_CHECK = "10X98765432"
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"                     # GB 32100
+_CREDIT_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))               # 3^i mod 31
+
+
+def _array(values: Iterable[object]) -> str:
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def id_check_digit_wrong(x: str) -> str:
+    """An 18-character ID whose last character is not the check character of the first 17
+    (or whose first 17 are not all digits)."""
+    total = f"SUMPRODUCT(MID({x},{_array(range(1, 18))},1)*{_array(_ID_WEIGHTS)})"
+    return f'AND(LEN({x})=18,IFERROR(MID("{_ID_CHECK}",MOD({total},11)+1,1)<>UPPER(RIGHT({x},1)),1))'
+
+
+def credit_check_wrong(x: str) -> str:
+    """An 18-character 统一社会信用代码 whose last character is not its check character."""
+    total = (f'SUMPRODUCT((FIND(MID(UPPER({x}),{_array(range(1, 18))},1),"{_CREDIT_ALPHABET}")-1)'
+             f"*{_array(_CREDIT_WEIGHTS)})")
+    check = f'MID("{_CREDIT_ALPHABET}",MOD(31-MOD({total},31),31)+1,1)'
+    return f"AND(LEN({x})=18,IFERROR({check}<>UPPER(RIGHT({x},1)),1))"
+
+
+def mobile_wrong(x: str) -> str:
+    """Filled, and not 11 digits starting 1, then 3-9 (what the engine's rule accepts)."""
+    digits = f"ISNUMBER(SUMPRODUCT(MID({x},{_array(range(1, 12))},1)*1))"
+    return f'AND({x}<>"",NOT(AND(LEN({x})=11,LEFT({x},1)="1",ISNUMBER(FIND(MID({x},2,1),"3456789")),{digits})))'
+
+
+def code_is(x: str, code: str) -> str:
+    """The cell holds `code`, alone or as a dropdown entry ('0 已单位就业')."""
+    return f'OR({x}="{code}",LEFT({x},{len(code) + 1})="{code} ")'
+
+
+def started(form: Form, refs: Mapping[str, str]) -> str:
+    """A row staff worked on: any column only a visit fills (like the pipeline's), or, for
+    persons, an ID typed on a row without a roster number (a person found at the door)."""
+    work = [refs[f.key] for f in form.fields if f.is_input and not f.prefilled and f.key in refs]
+    formula = f"COUNTA({','.join(work)})>0"
+    if form.kind == "persons" and "person_no" in refs and "id_number" in refs:
+        formula = f'OR({formula},AND({refs["person_no"]}="",{refs["id_number"]}<>""))'
+    return formula
+
+
+def live_checks(form: Form, refs: Mapping[str, str]) -> list[LiveCheck]:
+    """The checks that apply to a sheet with the columns `refs` (field key -> cell)."""
+    go = started(form, refs)
+    checks = [LiveCheck("required", (f.key,), f'=AND({go},{refs[f.key]}="")')
+              for f in form.fields if f.required and f.kind != "date" and not f.derived and f.key in refs]
+
+    def add(rule: str, targets: tuple[str, ...], needs: tuple[str, ...], formula: Callable[..., str]) -> None:
+        if all(k in refs for k in (*targets, *needs)):
+            checks.append(LiveCheck(rule, targets, "=" + formula(*(refs[k] for k in needs))))
+
+    add("id_format", ("id_number",), ("id_number",), lambda x: f"AND(LEN({x})>0,LEN({x})<>15,LEN({x})<>18)")
+    add("id_check_digit", ("id_number",), ("id_number",), id_check_digit_wrong)
+    add("sex_vs_id", ("sex",), ("id_number", "sex"), lambda x, s: (
+        f'AND(LEN({x})=18,OR(LEFT({s},1)="1",LEFT({s},1)="2"),'
+        f'IFERROR(LEFT({s},1)<>IF(MOD(MID({x},17,1)*1,2)=1,"1","2"),0))'))
+    add("employer_missing", ("employer",), ("employment", "employer"),
+        lambda e, w: f'AND({code_is(e, "0")},{w}="")')
+    for key, (code, other) in OTHER_CODES.items():
+        add("other_missing", (other,), (key, other), lambda c, o, code=code: f'AND({code_is(c, code)},{o}="")')
+    add("reason_missing", ("uninsured_reason",), ("pension", "uninsured_reason"),
+        lambda p, r: f'AND({go},{p}="",{r}="")')
+    add("reason_with_pension", ("uninsured_reason", "pension"), ("pension", "uninsured_reason"),
+        lambda p, r: f'AND({p}<>"",{r}<>"")')
+    add("phone_missing", ("mobile", "landline"), ("mobile", "landline"),
+        lambda m, n: f'AND({go},{m}="",{n}="")')
+    add("mobile_format", ("mobile",), ("mobile",), mobile_wrong)
+    add("credit_code_format", ("credit_code",), ("credit_code",), lambda x: f"AND(LEN({x})>0,LEN({x})<>18)")
+    add("credit_code_check", ("credit_code",), ("credit_code",), credit_check_wrong)
+    return checks
+
+
 @cache
 def _rendered_place_rows() -> tuple[str, int, int]:
     rows = [(name, *entries) for name, entries in place_lists()]
@@ -528,6 +635,10 @@ INSTRUCTIONS: tuple[tuple[str, str], ...] = (
                     "40 失业保险，50 生育保险。"),
     ("（七）未参保原因", "未参加养老保险的人员必须填写：91 个人未参保、92 单位未予参保、93 参军等原因未参保；"
                     "表上其余原因按本系统代码（911-935）选择，选 919 其他须在右侧说明。"),
+    ("填写时变红", "单元格变红表示此处有错，改正后红色自动消失：身份证号码位数或校验位不对，性别与身份证号码不符；"
+              "已开始填写的行（填了任一调查项目）缺必填项；就业状态为 0 但没填工作单位名称；选了“其他”但没说明；"
+              "没选养老保险也没填未参保原因，或两者都填了；手机和固定电话都没填，或手机号码不是11位；"
+              "统一社会信用代码位数或校验位不对。发回后系统还会逐项全面检查。"),
     ("回执与更正", "发回后会收到回执：红色单元格是错误，该行须改正后再发回；黄色是提醒，请核实。"
               "可以直接在回执的登记表中改正后把回执原样发回。"),
 )

@@ -9,7 +9,9 @@ when `soffice` is missing.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import random
 import shutil
 import struct
 import subprocess
@@ -28,9 +30,12 @@ from xlrd import compdoc
 from engine.demo import _write_rosters
 from engine.demo_data import Roster
 from engine.form import PERSONS, UNITS, Form
+from engine.identifiers import check_digit, credit_check_char
 from engine.pipeline import process_file
-from engine.reader import read_submission
+from engine.problems import BY_NAME
+from engine.reader import RawRow, read_submission
 from engine.roster import import_roster
+from engine.rules import RowContext, check_row
 from engine.templates import generate
 from engine.workbook import (
     CASCADES,
@@ -38,7 +43,11 @@ from engine.workbook import (
     FIRST_DATA_ROW,
     IDENTITY_SHEET,
     PLACES_SHEET,
+    code_entry,
+    credit_check_wrong,
+    id_check_digit_wrong,
     list_name,
+    live_checks,
     place_lists,
     row_refs,
 )
@@ -127,6 +136,8 @@ def _facts(path: Path) -> dict[str, Any]:
                       if ws[f"{id_col}{r}"].value is not None]
         facts[form.sheet] = {
             "validations": _validations(ws),
+            "live_checks": sorted((str(rng.sqref), tuple(r.formula)) for rng in ws.conditional_formatting
+                                  for r in rng.rules),
             # openpyxl's flags say "protected": False means staff may sort and filter
             "protection": (prot.sheet, prot.sort, prot.autoFilter, prot.password),
             "id_column_format": ws.column_dimensions[id_col].number_format,
@@ -246,6 +257,159 @@ def test_cascade_lists_resolve_in_libreoffice(saved: Saved, soffice: LibreOffice
     assert expected[f"{openpyxl.utils.get_column_letter(SCRATCH_COLUMN + 2 * keys.index('home_village'))}4"] > 5
 
 
+# -- live checks: the conditional formats, computed by LibreOffice, against the engine ----------
+
+
+def test_check_character_formulas_computed_by_libreoffice(soffice: LibreOffice, tmp_path: Path) -> None:
+    """The live checks' check-character formulas as cell formulas over many IDs and credit
+    codes, right and wrong, computed by LibreOffice: wrong exactly when the engine says so."""
+    rng = random.Random(11643)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    expected: dict[str, bool] = {}
+    for r in range(1, 81):
+        body = (f"{rng.choice(['340602', '110105', '650102', '820000'])}{rng.randint(1930, 2020)}"
+                f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}")
+        right = check_digit(body)
+        last = right if r % 2 else rng.choice([c for c in "0123456789X" if c != right])
+        sheet[f"A{r}"] = (body + last).lower() if r % 5 == 0 else body + last
+        sheet[f"B{r}"] = "=" + id_check_digit_wrong(f"A{r}")
+        expected[f"B{r}"] = last != right
+
+        first17 = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(2)) + \
+            f"{rng.randint(110000, 659999)}" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+        right = credit_check_char(first17)
+        last = right if r % 3 else rng.choice([c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != right])
+        sheet[f"C{r}"] = (first17 + last).lower() if r % 4 == 0 else first17 + last
+        sheet[f"D{r}"] = "=" + credit_check_wrong(f"C{r}")
+        expected[f"D{r}"] = last != right
+    computed = _computed(soffice, book, tmp_path).active
+    assert {ref: computed[ref].value for ref in expected} == expected
+    assert sum(expected.values()) == 40 + 26   # wrong: every second ID, every third credit code
+
+
+def _person_id(birth: str = "19800101", seq: str = "123", region: str = "340602") -> str:
+    body = region + birth + seq
+    return body + check_digit(body)
+
+
+def _entry(key: str, code: str) -> str:
+    return str(code_entry(PERSONS[key] if key in PERSONS.by_key else UNITS[key], code))
+
+
+def _person_cases() -> list[dict[str, str]]:
+    """A complete, correct new person's row, and that row with one mistake each."""
+    good = {
+        "id_number": _person_id(), "name": "张三", "sex": _entry("sex", "1"),
+        "hukou_type": _entry("hukou_type", "20"), "employment": _entry("employment", "4"),
+        "identity": _entry("identity", "27"), "hukou_province": "安徽省", "hukou_city": "淮北市",
+        "hukou_county": "杜集区", "home_province": "安徽省", "home_city": "淮北市", "home_county": "杜集区",
+        "home_town": "高岳街道", "home_street": "幸福路1号", "mobile": "13812345678",
+        "pension": _entry("pension", "12"), "medical": _entry("medical", "22"), "handler": "李四", "reviewer": "王五",
+    }
+    x_id = next(i for i in (_person_id(seq=f"{n:03d}") for n in range(100, 200)) if i.endswith("X"))
+    wrong_check = good["id_number"][:17] + ("0" if good["id_number"][17] != "0" else "1")
+    no_pension = {"pension": ""}
+    variants: list[dict[str, str]] = [
+        {}, {"id_number": x_id.lower(), "sex": _entry("sex", "1" if int(x_id[16]) % 2 else "2")},
+        {"id_number": wrong_check}, {"id_number": good["id_number"][:17]},
+        {"id_number": good["id_number"][:10] + "A" + good["id_number"][11:]},
+        {"sex": _entry("sex", "2")},
+        {"employment": _entry("employment", "0")}, {"employment": _entry("employment", "0"), "employer": "淮北矿业"},
+        {"identity": _entry("identity", "90")}, {"identity": _entry("identity", "90"), "identity_other": "护林员"},
+        {**no_pension, "uninsured_reason": _entry("uninsured_reason", "919")},
+        {**no_pension, "uninsured_reason": _entry("uninsured_reason", "91")},
+        no_pension, {"uninsured_reason": _entry("uninsured_reason", "91")},
+        {"mobile": ""}, {"mobile": "", "landline": "0561-3123456"},
+        {"mobile": "1381234567"}, {"mobile": "12812345678"}, {"mobile": "1381234567a"},
+        {"handler": ""}, {"name": ""}, {"hukou_city": ""}, {"home_street": ""},
+    ]
+    cases = [{k: v for k, v in (good | change).items() if v} for change in variants]
+    roster_row = {"person_no": "P3406000001", "id_number": _person_id(seq="135"), "name": "赵六",
+                  "sex": _entry("sex", "1"), "hukou_type": _entry("hukou_type", "20"), "hukou_province": "安徽省"}
+    cases.append(roster_row)                                            # not visited yet: nothing red
+    cases.append(roster_row | {"employment": _entry("employment", "3"), "mobile": "13912345678"})   # visited
+    cases.append({"group_name": "三组"})                                 # started, nothing else
+    return cases
+
+
+def _unit_cases() -> list[dict[str, str]]:
+    first17 = "91340602MA2N0K1A5"
+    code = first17 + credit_check_char(first17)
+    good = {"credit_code": code, "unit_name": "淮北某某有限公司", "unit_type": _entry("unit_type", "10"),
+            "address": "相山路1号", "unit_status": _entry("unit_status", "1"), "handler": "李四"}
+    wrong = code[:17] + ("0" if code[17] != "0" else "1")
+    variants = [{}, {"credit_code": code.lower()}, {"credit_code": wrong}, {"credit_code": code[:17]},
+                {"credit_code": "91340602MA2N0K1I5" + code[17]}, {"unit_status": ""}, {"address": ""},
+                {"credit_code": ""}]
+    return [{k: v for k, v in (good | change).items() if v} for change in variants]
+
+
+def _engine_red(form: Form, values: dict[str, str], row: int) -> set[str]:
+    """The cells the live checks should colour on this row, by what the engine reports: the
+    fields of its errors of rules the live checks cover, and the other cells those checks colour."""
+    if not _is_started(form, values):
+        return set()
+    checks = live_checks(form, row_refs([f for f in form.fields if not f.derived]))
+    checked = check_row(RawRow(row=row, values=dict(values)), RowContext(form.sheet, form, dt.date.today()))
+    covered = {c.rule: c for c in checks}
+    by_name = {r.code: r.name for r in BY_NAME.values()}
+    red: set[str] = set()
+    for p in checked.problems:
+        name = by_name[p.rule]
+        if p.severity == "error" and name in covered:
+            red.add(p.field)
+            for c in checks:
+                if c.rule == name and c.targets[0] == p.field:
+                    red.update(c.targets)
+    return red
+
+
+def _is_started(form: Form, values: dict[str, str]) -> bool:
+    work = {f.key for f in form.fields if f.is_input and not f.prefilled}
+    return bool(work & values.keys()) or (form is PERSONS and "person_no" not in values and "id_number" in values)
+
+
+def test_live_checks_computed_by_libreoffice_agree_with_the_engine(
+        saved: Saved, soffice: LibreOffice, tmp_path: Path) -> None:
+    """Every conditional format of the re-saved template, as LibreOffice re-saved it, is
+    computed by LibreOffice on rows with one mistake each; the cells it turns red are the
+    cells where the engine reports an error of the rules the live checks cover."""
+    book = openpyxl.load_workbook(saved.xlsx)
+    expected: dict[tuple[str, int], set[str]] = {}
+    scratch: dict[str, dict[str, tuple[int, str]]] = {}   # sheet -> scratch cell -> (row, field)
+    for form, cases in ((PERSONS, _person_cases()), (UNITS, _unit_cases())):
+        sheet = book[form.sheet]
+        fields = [f for f in form.fields if not f.derived]
+        col_key = {_column_letter(form, f.key): f.key for f in fields}
+        rules = [(str(rng.sqref), rule.formula[0]) for rng in sheet.conditional_formatting for rule in rng.rules]
+        assert len(rules) >= len(live_checks(form, row_refs(fields)))
+        scratch[form.sheet] = {}
+        for i, values in enumerate(cases):
+            row = FIRST_DATA_ROW + 1 + i
+            for f in fields:
+                sheet[f"{_column_letter(form, f.key)}{row}"].value = values.get(f.key)
+            expected[(form.sheet, row)] = _engine_red(form, values, row)
+            for j, (sqref, formula) in enumerate(rules):
+                start = sqref.split(":")[0]
+                col = start.rstrip("0123456789")
+                moved = Translator(f"={formula}", origin=start).translate_formula(f"{col}{row}")
+                ref = _scratch(sheet, row, j, f"=IFERROR({moved[1:]},FALSE)")
+                scratch[form.sheet][ref] = (row, col_key[col])
+    computed = _computed(soffice, book, tmp_path)
+    for sheet_name, cells in scratch.items():
+        red: dict[int, set[str]] = {}
+        for ref, (row, key) in cells.items():
+            value = computed[sheet_name][ref].value
+            assert value in (True, False), (ref, value)
+            if value:
+                red.setdefault(row, set()).add(key)
+        for (name, row), fields_red in expected.items():
+            if name == sheet_name:
+                assert (row, red.get(row, set())) == (row, fields_red)
+    assert sum(bool(v) for v in expected.values()) >= 20   # most cases do turn something red
+
+
 # -- the same as .xls: xlrd for names, sheets and formats; the BIFF records for the rest --
 
 
@@ -329,6 +493,7 @@ def test_xls_resaved_by_libreoffice_keeps_everything(saved: Saved) -> None:
                            for t, f, style in original[form.sheet]["validations"].values() if t == "list")
         assert lists == expected
         assert len(sheet.validations) == len(original[form.sheet]["validations"])
+        assert sheet.records[0x01B1] == len(original[form.sheet]["live_checks"]), "CF: every live check"
 
         xs = book.sheet_by_name(form.sheet)
         col = openpyxl.utils.column_index_from_string(_column_letter(form, "id_number" if form is PERSONS

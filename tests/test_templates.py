@@ -5,6 +5,7 @@ spreadsheet application to compute lives in test_libreoffice.py."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import openpyxl
@@ -12,13 +13,16 @@ import pytest
 import xlsxwriter
 
 from engine.demo_data import Roster
-from engine.form import PERSONS
-from engine.templates import template_path
+from engine.form import PERSONS, UNITS, Form
+from engine.problems import BY_NAME
+from engine.templates import BLANK_UNITS, blank_rows, template_path
 from engine.workbook import (
     CASCADES,
+    FIRST_DATA_ROW,
     PLACES_SHEET,
     china_places,
     list_name,
+    live_checks,
     name_part_formula,
     place_lists,
     render_rows,
@@ -127,6 +131,44 @@ def test_rendered_rows_refuse_a_sheet_that_is_not_constant_memory(tmp_path: Path
     book = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
     assert not write_rendered_rows(book.add_worksheet("lists"), render_rows([("a",)]), 0, 0)
     book.close()
+
+
+# -- live checks --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", [PERSONS, UNITS], ids=["persons", "units"])
+def test_live_checks_anticipate_error_rules_at_most_three_a_column(form: Form) -> None:
+    fields = [f for f in form.fields if not f.derived]
+    checks = live_checks(form, row_refs(fields))
+    assert {c.rule for c in checks} <= set(BY_NAME)
+    assert all(BY_NAME[c.rule].severity == "error" for c in checks)
+    per_column = Counter(key for c in checks for key in c.targets)
+    assert max(per_column.values()) <= 3, per_column     # an .xls keeps three per cell
+    required = {f.key for f in fields if f.required and f.kind != "date"}
+    assert required == {c.targets[0] for c in checks if c.rule == "required"}
+    assert all("TRUE" not in c.formula and "FALSE" not in c.formula for c in checks)
+
+
+def test_live_checks_cover_the_issues_rules() -> None:
+    rules = {c.rule for c in live_checks(PERSONS, row_refs([f for f in PERSONS.fields if not f.derived]))}
+    assert {"id_check_digit", "required", "reason_with_pension", "employer_missing", "mobile_format"} <= rules
+
+
+def test_template_colours_every_data_row(county: Workspace, county_roster: Roster) -> None:
+    village = busiest_village(county_roster)
+    book = openpyxl.load_workbook(template_path(county, village))
+    persons = sum(p["region_code"] == village for p in county_roster.persons)
+    units = sum(u["region_code"] == village for u in county_roster.units)
+    for form, last in ((PERSONS, FIRST_DATA_ROW + persons + blank_rows(persons)),
+                       (UNITS, FIRST_DATA_ROW + units + BLANK_UNITS)):
+        sheet = book[form.sheet]
+        fields = [f for f in form.fields if not f.derived]
+        found = {(str(rng.sqref), "=" + rule.formula[0]) for rng in sheet.conditional_formatting for rule in rng.rules}
+        letters = {f.key: openpyxl.utils.get_column_letter(i + 1) for i, f in enumerate(fields)}
+        wanted = {(f"{letters[key]}{FIRST_DATA_ROW + 1}:{letters[key]}{last}", c.formula)
+                  for c in live_checks(form, row_refs(fields)) for key in c.targets}
+        assert found == wanted
+        assert all(rule.dxf.fill is not None for rng in sheet.conditional_formatting for rule in rng.rules)
 
 
 @pytest.mark.parametrize("key", sorted(CASCADES))
