@@ -13,13 +13,15 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain, compress, islice
+from operator import itemgetter
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from engine.bulk import gc_paused
 from engine.form import FORMS, Form, normalize_text
 from engine.problems import Problem, problem
 from engine.workbook import CODES_SHEET, IDENTITY_SHEET, INSTRUCTIONS_SHEET, Identity
@@ -65,26 +67,26 @@ def read_submission(path: Path, *, roster: bool = False) -> Submission:
     """Every form sheet of the file, as raw rows. `roster`: read an 入户调查对象名册,
     which has the roster's columns only (and 户口所在地 in one cell)."""
     sub = Submission(path)
-    try:
-        tables = list(_tables(path))
-    except Unreadable as exc:
-        sub.problems.append(problem("unreadable", detail=str(exc)))
-        return sub
+    names: list[str] = []
     candidates: list[tuple[str, list[str]]] = []
-    for name, rows in tables:
-        if name == IDENTITY_SHEET:
-            sub.identity = _identity(rows)
-            continue
-        if name in SKIPPED_SHEETS:
-            continue
-        found = _match_sheet(name, rows, roster)
-        if isinstance(found, FormSheet):
-            if sub.sheet(found.form.kind) is None:
-                sub.sheets.append(found)
-        elif found:
-            candidates.append((name, found))
+    try:
+        for name, rows in _tables(path):     # one sheet in memory at a time
+            names.append(name)
+            if name == IDENTITY_SHEET:
+                sub.identity = _identity(rows)
+                continue
+            if name in SKIPPED_SHEETS:
+                continue
+            found = _match_sheet(name, rows, roster)
+            if isinstance(found, FormSheet):
+                if sub.sheet(found.form.kind) is None:
+                    sub.sheets.append(found)
+            elif found:
+                candidates.append((name, found))
+    except Unreadable as exc:
+        return Submission(path, problems=[problem("unreadable", detail=str(exc))])
     if not sub.sheets:
-        sub.problems.append(_no_form_problem([n for n, _ in tables if n not in SKIPPED_SHEETS], candidates))
+        sub.problems.append(_no_form_problem([n for n in names if n not in SKIPPED_SHEETS], candidates))
     return sub
 
 
@@ -104,12 +106,18 @@ def _tables(path: Path) -> Iterator[tuple[str, Iterator[Sequence[Cell]]]]:
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise Unreadable(_reason(exc)) from exc
     for name in names:
-        try:
-            sheet = book.get_sheet_by_name(name)
-            rows: Iterator[Sequence[Cell]] = iter(sheet.iter_rows())
-        except Exception as exc:
-            raise Unreadable(_reason(exc)) from exc
-        yield name, rows
+        yield name, _sheet_rows(book, name)
+
+
+def _sheet_rows(book: CalamineWorkbook, name: str) -> Iterator[Sequence[Cell]]:
+    """A sheet's rows, loaded on the first row asked for. Once the last row is read the
+    sheet's cells (calamine holds the whole sheet) are let go: a county's sheet is over
+    200 MB there, and the rows it became should not have to share memory with it."""
+    try:
+        rows = book.get_sheet_by_name(name).iter_rows()
+    except Exception as exc:
+        raise Unreadable(_reason(exc)) from exc
+    yield from rows
 
 
 def _reason(exc: Exception) -> str:
@@ -197,19 +205,61 @@ def _match_sheet(name: str, rows: Iterator[Sequence[Cell]], roster: bool = False
     return sheet
 
 
-def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int) -> Iterator[RawRow]:
-    """The non-empty rows after the header; `rows` has already yielded the header row."""
-    items = list(columns.items())
+def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int) -> list[RawRow]:
+    """The non-empty rows after the header; `rows` has already yielded the header row.
+
+    A cell is taken unless it is empty or only spaces; text loses its surrounding spaces.
+    The form's cells of each row are picked first, equal texts kept once (codes, places and
+    names repeat down a county's sheet: this halves the memory); the rows' dicts are made
+    once `rows` is used up, so they do not add to the memory the spreadsheet reader holds.
+    Rows of text only (nearly all) are cut into a dict without a Python step per cell."""
+    with gc_paused():
+        return _rows_of(_picked(rows, columns, start), tuple(columns))
+
+
+def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int) -> list[tuple[int, tuple[Cell, ...]]]:
+    """(row index, the form's cells) of each row not blank, equal texts as one object."""
+    width = max(columns.values()) + 1
+    pick = _picker(tuple(columns.values()))
+    pool: dict[str, str] = {}   # text -> the one copy of it kept
+    taken: list[tuple[int, tuple[Cell, ...]]] = []
     for r, cells in enumerate(rows, start=start):
-        values: dict[str, Cell] = {}
-        n = len(cells)
-        for key, c in items:
-            if c < n:
-                v = cells[c]
-                if v is not None and v != "" and not (isinstance(v, str) and not v.strip()):
-                    values[key] = v
+        if len(cells) < width:    # short CSV lines
+            cells = [*cells, *[""] * (width - len(cells))]
+        vals = pick(cells)
+        try:    # join refuses anything but text: rows with numbers or dates are kept as read
+            if "".join(vals).strip():  # type: ignore[arg-type]
+                taken.append((r, tuple(map(pool.setdefault, vals, vals))))  # type: ignore[arg-type]
+        except TypeError:
+            taken.append((r, vals))
+    return taken
+
+
+def _rows_of(taken: list[tuple[int, tuple[Cell, ...]]], keys: tuple[str, ...]) -> list[RawRow]:
+    out: list[RawRow] = []
+    for r, vals in taken:
+        try:    # text only: a trimmed cell is kept when it is not ''
+            texts: list[Cell] = list(map(str.strip, vals))  # type: ignore[arg-type]
+            values = dict(compress(zip(keys, texts, strict=True), texts))
+        except TypeError:    # numbers and dates too: 0 and False are filled cells
+            texts = [v.strip() if isinstance(v, str) else v for v in vals]
+            values = dict(compress(zip(keys, texts, strict=True), map(_filled, texts)))
         if values:
-            yield RawRow(row=r + 1, values=values)
+            out.append(RawRow(row=r + 1, values=values))
+    return out
+
+
+def _picker(indexes: tuple[int, ...]) -> Callable[[Sequence[Cell]], tuple[Cell, ...]]:
+    """The cells at `indexes` of a row, as a tuple (itemgetter gives a bare cell for one)."""
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda cells: (cells[only],)
+    return itemgetter(*indexes)
+
+
+def _filled(v: Cell) -> bool:
+    """A cell once trimmed holds something: not None, not ''."""
+    return v is not None and v != ""
 
 
 def _no_form_problem(sheets: list[str], candidates: list[tuple[str, list[str]]]) -> Problem:

@@ -11,7 +11,9 @@ from engine.form import CODE_LISTS
 from engine.identifiers import (
     check_credit_code,
     check_digit,
+    check_digit_by_weights,
     check_id,
+    check_ids,
     credit_check_char,
     mask_id,
     upgrade15,
@@ -94,3 +96,24 @@ def test_a_code_with_the_wrong_label_is_refused() -> None:
     assert pension.parse("11 城乡居民基本养老保险") is None
     assert pension.parse("16") is None
     assert pension.parse("") is None
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_the_fast_check_digit_is_the_standards_weighted_sum(first17: str) -> None:
+    assert check_digit(first17) == check_digit_by_weights(first17)
+
+
+def _id_cells() -> st.SearchStrategy[object]:
+    """What an ID cell may hold: good IDs, wrong ones, the ways staff and Excel spoil them."""
+    def spoil(number: str, how: int) -> object:
+        return [number, number.lower(), f" {number} ", number[:6] + number[8:17], float(number[:17] + "0"),
+                int(number[:17] + "0"), number[:17] + ("0" if number[17] != "0" else "1"), number[:16],
+                number.translate(str.maketrans("0123456789", "０１２３４５６７８９")), "'" + number,
+                number[:6] + "20991231" + number[14:], "990621" + number[6:], f"{float(number[:17]):.14E}",
+                number[:6] + "19800230" + number[14:], None, "", "   ", True][how]
+    return st.builds(spoil, ids(), st.integers(0, 17))
+
+
+@given(st.lists(_id_cells(), max_size=25))
+def test_a_column_of_ids_gets_the_same_verdicts_as_one_by_one(cells: list[object]) -> None:
+    assert check_ids(cells, TODAY) == [None if c is None else check_id(c, TODAY) for c in cells]

@@ -3,6 +3,7 @@ title rows above the header; files that cannot be mapped get a file-level proble
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import xlsxwriter
@@ -60,3 +61,35 @@ def test_no_form_sheet_and_unreadable_files(tmp_path: Path) -> None:
     odd = tmp_path / "notes.txt"
     odd.write_text("hello", encoding="utf-8")
     assert [p.rule for p in read_submission(odd).problems] == [BY_NAME["unreadable"].code]
+
+
+def test_cells_arrive_trimmed_with_numbers_and_dates_as_read(tmp_path: Path) -> None:
+    path = tmp_path / "typed.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("人员登记")
+    labels = [f.label for f in PERSONS.fields if f.required] + ["备注", "出生日期", "工伤保险"]
+    ws.write_row(0, 0, labels)
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    for r, (remark, injury) in enumerate([(" 说明 ", 0), ("   ", True), (11.0, "30")], start=1):
+        ws.write_row(r, 0, [ID, " 张三 "] + ["x"] * (len(labels) - 5))
+        ws.write(r, len(labels) - 3, remark)
+        ws.write_datetime(r, len(labels) - 2, dt.datetime(1980, 1, 1), date)
+        ws.write(r, len(labels) - 1, injury)
+    ws.write_row(4, 0, ["  ", "\u3000"])      # a row of spaces only is no row
+    book.close()
+    (sheet,) = read_submission(path).sheets
+    assert [r.row for r in sheet.rows] == [2, 3, 4]
+    first, second, third = (r.values for r in sheet.rows)
+    assert (first["name"], first["remark"], first["injury"]) == ("张三", "说明", 0)
+    assert "remark" not in second and second["injury"] is True
+    assert third["remark"] == 11 and third["injury"] == "30"
+    assert first["birth_date"] == dt.date(1980, 1, 1)
+
+
+def test_short_csv_lines_are_padded_not_refused(tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    labels = [f.label for f in PERSONS.fields if f.required]
+    lines = [",".join(labels), ",".join([ID, "张三", *["x"] * (len(labels) - 2)]), f"{ID},李四"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (sheet,) = read_submission(path).sheets
+    assert sheet.rows[1].values == {"id_number": ID, "name": "李四"}
