@@ -12,14 +12,27 @@ import openpyxl
 import pytest
 import xlsxwriter
 
+from engine.demo import _write_rosters
 from engine.demo_data import Roster
 from engine.form import PERSONS, UNITS, Form
+from engine.identifiers import check_digit
+from engine.pipeline import process_file
 from engine.problems import BY_NAME
-from engine.templates import BLANK_UNITS, blank_rows, template_path
+from engine.reader import read_submission
+from engine.roster import import_roster
+from engine.templates import (
+    BLANK_UNITS,
+    blank_rows,
+    generate,
+    roster_rows,
+    template_path,
+    write_village_workbook,
+)
 from engine.workbook import (
     CASCADES,
     FIRST_DATA_ROW,
     PLACES_SHEET,
+    Identity,
     china_places,
     list_name,
     live_checks,
@@ -27,10 +40,11 @@ from engine.workbook import (
     place_lists,
     render_rows,
     row_refs,
+    template_id,
     write_rendered_rows,
 )
 from engine.workspace import Workspace
-from tests.conftest import busiest_village
+from tests.conftest import busiest_village, fill_like_staff
 
 # An Excel name: a letter (CJK included) or _, then letters, digits, _ and .; not a cell reference.
 EXCEL_NAME = re.compile(r"^[^\W\d][\w.]*$")
@@ -176,3 +190,61 @@ def test_cascade_parents_are_to_the_left(key: str) -> None:
     """Staff fill left to right: a list depends only on columns already filled."""
     order = PERSONS.keys
     assert all(order.index(parent) < order.index(key) for parent in CASCADES[key].parents)
+
+
+# -- identity across form versions and regenerations ----------------------------------------
+
+
+def _identity(path: Path) -> Identity:
+    identity = read_submission(path).identity
+    assert identity is not None
+    return identity
+
+
+def test_a_template_of_an_older_form_version_is_read_and_accepted(county: Workspace, county_roster: Roster) -> None:
+    village = busiest_village(county_roster)
+    persons = county.store.roster("persons", village)
+    old = Identity(kind="template", template_id=template_id(village), region_code=village, form_version="0",
+                   roster_batch=county.store.roster_batch())
+    path = write_village_workbook(county.workbooks / "old.xlsx", village, old, roster_rows(persons),
+                                  roster_rows(county.store.roster("units", village)),
+                                  blank_persons=blank_rows(len(persons)), blank_units=BLANK_UNITS)
+    read = read_submission(path)
+    assert read.identity == old and not read.problems
+    assert len(read.sheets[0].rows) == len(persons)
+
+    filled = fill_like_staff(path, county.inbox / "old-filled.xlsx", persons, visit=len(persons))
+    outcome = process_file(county, county.inbox / "old-filled.xlsx")
+    assert outcome.identity is not None and outcome.identity.form_version == "0"
+    assert outcome.status == "accepted", [p.message for p in outcome.problems]
+    assert outcome.count("persons", "accepted") == len(filled)
+
+
+def test_regenerating_after_a_roster_update_keeps_each_template_id(county: Workspace, county_roster: Roster,
+                                                                   tmp_path: Path) -> None:
+    village = busiest_village(county_roster)
+    path = template_path(county, village)
+    before = _identity(path)
+    earlier_copy = tmp_path / "earlier.xlsx"
+    earlier_copy.write_bytes(path.read_bytes())
+
+    body = f"{village[:6]}19900101{777}"
+    newcomer = {**next(p for p in county_roster.persons if p["region_code"] == village),
+                "person_no": "P3406999999", "id_number": body + check_digit(body), "name": "新来人",
+                "sex": "1", "birth_date": "1990-01-01"}
+    for roster_file in _write_rosters(county, [*county_roster.persons, newcomer], county_roster.units):
+        import_roster(county, roster_file, batch="29991231000000")
+    generate(county)
+
+    after = _identity(path)
+    assert after.template_id == before.template_id == template_id(village)
+    assert before.roster_batch != after.roster_batch == "29991231000000"
+    ids = [r.values.get("id_number") for r in read_submission(path).sheets[0].rows]
+    assert newcomer["id_number"] in ids
+
+    persons = [p for p in county_roster.persons if p["region_code"] == village]
+    fill_like_staff(earlier_copy, county.inbox / "earlier-filled.xlsx", persons, visit=len(persons))
+    outcome = process_file(county, county.inbox / "earlier-filled.xlsx")
+    assert outcome.status == "accepted", [p.message for p in outcome.problems]
+    assert outcome.village == village and outcome.identity is not None
+    assert outcome.identity.roster_batch == before.roster_batch
