@@ -1,26 +1,34 @@
 """Ingest of one county workbook against the raw read of the same file, in the same run.
 
-    python bench/bench_ingest.py [--rows 112883] [--seed 1]
+    python bench/bench_ingest.py [--rows 112883] [--seed 1] [--no-frictionless]
 
 Writes a county export of 濉溪县 (the form's layout, every row filled, the demo's usual
 mistakes) into a temp folder, then times, each in a fresh process for a fair peak-memory
 figure:
-  raw     python-calamine reading every cell value (the floor: no reader can do less)
-  check   canbao check: read, normalise, every rule, receipt; no merge
-  ingest  canbao ingest: archive, read, check, receipt, merge into SQLite
-and prints wall time, peak RSS and the ratio to `raw`. Machines here are noisy: compare
+  raw           python-calamine reading every cell value (the floor: no reader can do less)
+  frictionless  frictionless-py validating the persons sheet against an equivalent Table
+                Schema (required fields, the code lists as enums, ID and phone patterns,
+                unique IDs): what an office would otherwise script (pip install -e .[bench])
+  check         canbao check: read, normalise, every rule, receipt; no merge
+  ingest        canbao ingest: archive, read, check, receipt, merge into SQLite
+and prints wall time, peak RSS and the ratio to `raw`; then, from one more ingest with each
+step of the pipeline timed, where the time goes. Machines here are noisy: compare
 ratios, not seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 RAW = """
 import sys
@@ -30,7 +38,7 @@ cells = 0
 for name in book.sheet_names:
     for row in book.get_sheet_by_name(name).iter_rows():
         cells += len(row)
-print(cells)
+print(cells, "cells")
 """
 
 
@@ -57,6 +65,94 @@ def make_county_file(folder: Path, rows: int, seed: int) -> tuple[Path, Path]:
     return path, roster_path
 
 
+# -- frictionless ---------------------------------------------------------------------------
+
+
+def table_schema() -> dict[str, Any]:
+    """The persons form as a Table Schema, derived from engine.form: one field per column
+    (the header staff see), required where the form requires, each code field's accepted
+    spellings (code, label, dropdown entry, aliases) as its enum, patterns for the ID,
+    phones and region code, IDs unique. Frictionless cannot read '１１' or ' 11 城镇…' as
+    11, nor check an ID's check digit: canbao's checks are stricter than this schema."""
+    from engine.form import PERSONS
+
+    fields = []
+    for f in PERSONS.fields:
+        constraints: dict[str, Any] = {"required": True} if f.required else {}
+        if f.code_list is not None:
+            constraints["enum"] = list(dict.fromkeys(
+                s for c in f.code_list.codes for s in (c.code, c.label, c.entry, *c.aliases)))
+        pattern = _PATTERNS.get(f.kind)
+        if pattern:
+            constraints["pattern"] = pattern
+        if f.kind == "id_number":
+            constraints["unique"] = True
+        fields.append({"name": f.label, "type": "date" if f.kind == "date" else "string",
+                       "constraints": constraints})
+    return {"fields": fields}
+
+
+_PATTERNS = {"id_number": r"\d{17}[\dXx]|\d{15}", "mobile": r"1[3-9]\d{9}",
+             "phone": r"0\d{2,3}-?\d{7,8}(-\d{1,6})?|1[3-9]\d{9}", "region_code": r"34\d{10}"}
+
+
+def validate_with_frictionless(path: Path) -> str:
+    """Validate the persons sheet (header on the template's third row) as frictionless would."""
+    from frictionless import Dialect, Resource, Schema, formats
+
+    resource = Resource(path=path.name, basepath=str(path.parent), format="xlsx",
+                        schema=Schema.from_descriptor(table_schema()),
+                        dialect=Dialect(header_rows=[3], controls=[formats.ExcelControl(sheet="人员登记")]))
+    report = resource.validate(limit_errors=10**9)
+    task = report.tasks[0]
+    return f"{task.stats.get('rows')} rows, {len(task.errors)} errors"
+
+
+# -- where the time goes ---------------------------------------------------------------------
+
+
+def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
+    """Ingest `path` once with each step of the pipeline timed (the functions are wrapped,
+    not replaced), and time `check_rows` on the same rows for comparison."""
+    import datetime as dt
+
+    from engine import pipeline, receipt, rules
+    from engine.reader import read_submission
+    from engine.workspace import Workspace
+
+    spent: dict[str, float] = {}
+
+    def clock(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+        return wrapper
+
+    pipeline.sha256_of = clock("archive", pipeline.sha256_of)
+    pipeline._archive = clock("archive", pipeline._archive)
+    pipeline.read_submission = clock("read", pipeline.read_submission)
+    pipeline._check_sheet = clock("checks", pipeline._check_sheet)
+    pipeline.check_row = clock("check_row", pipeline.check_row)
+    receipt.write_receipt = clock("receipt", receipt.write_receipt)
+    pipeline._merge = clock("merge", pipeline._merge)
+    ws = Workspace(workspace)
+    start = time.perf_counter()
+    pipeline.process_file(ws, path)
+    spent["total"] = time.perf_counter() - start
+    sub = read_submission(path)
+    start = time.perf_counter()
+    for sheet in sub.sheets:
+        rules.check_rows(sheet.rows, rules.RowContext(sheet.name, sheet.form, dt.date.today()))
+    spent["check_rows"] = time.perf_counter() - start
+    return spent
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
 PEAK = """
 import resource, subprocess, sys, time
 start = time.perf_counter()
@@ -78,7 +174,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=112_883)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-frictionless", action="store_true", help="skip the frictionless baseline (slow)")
+    parser.add_argument("--frictionless", type=Path, help=argparse.SUPPRESS)     # the baseline's own process
+    parser.add_argument("--steps", nargs=2, type=Path, help=argparse.SUPPRESS)   # FILE WORKSPACE: timed steps
     args = parser.parse_args()
+    if args.frictionless:
+        print(validate_with_frictionless(args.frictionless))
+        return
+    if args.steps:
+        print(json.dumps(timed_steps(*args.steps)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         start = time.perf_counter()
@@ -88,15 +193,33 @@ def main() -> None:
         ws = ["-w", str(folder / "ws")]
         subprocess.run([*canbao, "init", "--region", "340600", *ws], check=True, capture_output=True)
         subprocess.run([*canbao, "roster", "import", str(roster_path), *ws], check=False, capture_output=True)
-        results = {
-            "raw": timed([sys.executable, "-c", RAW, str(path)]),
-            "check": timed([*canbao, "check", str(path), *ws]),
-            "ingest": timed([*canbao, "ingest", str(path), *ws]),
-        }
+        shutil.copytree(folder / "ws", folder / "ws-steps")
+        results = {"raw": timed([sys.executable, "-c", RAW, str(path)])}
+        if not args.no_frictionless:
+            results["frictionless"] = timed([sys.executable, __file__, "--frictionless", str(path)])
+        results["check"] = timed([*canbao, "check", str(path), *ws])
+        results["ingest"] = timed([*canbao, "ingest", str(path), *ws])
+        steps = subprocess.run([sys.executable, __file__, "--steps", str(path), str(folder / "ws-steps")],
+                               check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    report(results, json.loads(steps))
+
+
+def report(results: dict[str, tuple[float, float, str]], steps: dict[str, float]) -> None:
     base = results["raw"][0]
-    print(f"{'step':8} {'wall s':>8} {'x raw':>7} {'peak MB':>8}  last line")
+    print(f"{'step':13} {'wall s':>8} {'x raw':>7} {'peak MB':>8}  last line")
     for name, (wall, peak, line) in results.items():
-        print(f"{name:8} {wall:8.2f} {wall / base:7.2f} {peak:8.0f}  {line[:90]}")
+        print(f"{name:13} {wall:8.2f} {wall / base:7.2f} {peak:8.0f}  {line[:80]}")
+    if "frictionless" in results:
+        print(f"ingest is {results['frictionless'][0] / results['ingest'][0]:.1f}x faster than frictionless")
+    total = steps["total"]
+    other = total - sum(steps.get(k, 0.0) for k in ("archive", "read", "checks", "receipt", "merge"))
+    print(f"\none ingest, step by step ({total:.2f} s in process, imports excluded):")
+    for name, label in (("archive", "archive + SHA-256"), ("read", "read (calamine + rows)"),
+                        ("checks", "checks (pipeline._check_sheet)"), ("check_row", "  of which check_row"),
+                        ("receipt", "receipt (engine.receipt)"), ("merge", "merge (engine.store)")):
+        print(f"  {label:32} {steps.get(name, 0.0):7.2f} s {steps.get(name, 0.0) / total:6.1%}")
+    print(f"  {'other':32} {other:7.2f} s {other / total:6.1%}")
+    print(f"  {'check_rows, same rows (a sheet at a time)':32} {steps['check_rows']:7.2f} s")
 
 
 if __name__ == "__main__":

@@ -75,8 +75,10 @@ class CellCheck:
     table: CellTable | None = None
     text: bool = False
 
-    def __call__(self, raw: Cell) -> CellResult:
-        return self.table[raw] if self.table is not None else self.check(raw)
+    @property
+    def lookup(self) -> Callable[[Cell], CellResult]:
+        """The result of one cell (not None): from the table, or checked."""
+        return self.table.__getitem__ if self.table is not None else self.check
 
     def column(self, raw: Sequence[Cell]) -> list[CellResult]:
         if self.table is not None:

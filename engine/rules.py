@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import is_, itemgetter
+from operator import itemgetter
 
 from engine.bulk import gc_paused
-from engine.columns import CellCheck, Issue, cell_check, required_issue
+from engine.columns import CellResult, Issue, cell_check, required_issue
 from engine.form import OTHER_CODES, Field, Form
-from engine.identifiers import IdCheck, birth_date, check_digit, check_id, check_ids
+from engine.identifiers import IdCheck, birth_date, check_digit, check_id
 from engine.problems import Problem, problem
 from engine.reader import Cell, RawRow, cell_text
 
@@ -49,47 +48,42 @@ class RowContext:
 
 
 def check_rows(rows: Sequence[RawRow], ctx: RowContext) -> list[CheckedRow]:
-    """Check a sheet's rows: the same result as `check_row` on each, many times faster."""
-    if not rows:
-        return []
-    with gc_paused():     # a county's rows are a million small objects: see engine.bulk
-        plan = _plan(ctx.form)
-        sheet = _Sheet(ctx, plan, rows)
-        # the cells to check, read a row at a time (each row's dict once), then by column
-        cells = zip(*[tuple(map(d.get, plan.cell_keys)) for d in sheet.dicts], strict=True)
-        for (f, check), raw in zip(plan.cells, cells, strict=True):
-            sheet.check_column(f, check, raw)
-        return sheet.checked()
+    """Check a sheet's rows: `check_row` on each, without the garbage collector walking
+    the rows made so far again and again (a county's sheet: see engine.bulk)."""
+    with gc_paused():
+        return [check_row(raw, ctx) for raw in rows]
 
 
 def check_row(raw: RawRow, ctx: RowContext) -> CheckedRow:
     """Check one row (`check_rows` checks a sheet's rows much faster)."""
     plan = _plan(ctx.form)
     cells = raw.values
-    checked = CheckedRow(raw.row, _texts(cells, plan))
+    checked = CheckedRow(raw.row, cells.copy() if raw.trimmed else _texts(cells, plan))  # type: ignore[arg-type]
     values = checked.values
     found: list[tuple[int, Problem]] = []
-    for f, check in plan.cells:
-        cell = cells.get(f.key)
+    for f, key, lookup in plan.cells:
+        cell = cells.get(key)
         if cell is None:
             if f.required and f.kind != "date":
                 found.append(_cell_problem(ctx, plan, raw.row, f, required_issue(f)))
-            continue
-        if check is None:
+        elif lookup is None:      # the ID
             result = checked.id_check = check_id(cell, ctx.today)
-            value = result.number
-            issues = _id_issues(result, cell)
+            values[key] = result.number
+            if result.problem is not None or result.upgraded:
+                found += [_cell_problem(ctx, plan, raw.row, f, issue) for issue in _id_issues(result, cell)]
         else:
-            value, issue = check(cell)
-            issues = [issue] if issue is not None else []
-        if value or check is None:
-            values[f.key] = value
-        else:
-            values.pop(f.key, None)
-        found.extend(_cell_problem(ctx, plan, raw.row, f, issue) for issue in issues)
-    found.extend(_cell_problem(ctx, plan, raw.row, f, required_issue(f))
-                 for f in plan.text_required if f.key not in cells)
-    checked.problems.extend(p for _, p in sorted(found, key=itemgetter(0)))
+            value, issue = lookup(cell)
+            if value:
+                values[key] = value
+            else:
+                values.pop(key, None)
+            if issue is not None:
+                found.append(_cell_problem(ctx, plan, raw.row, f, issue))
+    if not cells.keys() >= plan.text_required_keys:
+        found += [_cell_problem(ctx, plan, raw.row, f, required_issue(f))
+                  for f in plan.text_required if f.key not in cells]
+    if found:
+        checked.problems.extend(p for _, p in sorted(found, key=itemgetter(0)))
     for rule in _ROSTER_RULES[ctx.form.kind] if ctx.roster else _ROW_RULES[ctx.form.kind]:
         rule(checked, ctx)
     return checked
@@ -110,13 +104,12 @@ def report(checked: CheckedRow, ctx: RowContext, f: Field | None, name: str, val
 class _Plan:
     """What checking a form's cells takes, worked out once per form."""
 
-    cells: tuple[tuple[Field, CellCheck | None], ...]   # fields with a cell check (None: the ID), in order
-    cell_keys: tuple[str, ...]
-    text_keys: frozenset[str]                            # free-text fields: only trimmed
+    cells: tuple[tuple[Field, str, Callable[[Cell], CellResult] | None], ...]   # checked fields, in order;
+    text_keys: frozenset[str]                      # ... their check, None for the ID. Free text: trimmed
     text_required: tuple[Field, ...]
     text_required_keys: frozenset[str]
     keys: frozenset[str]
-    position: dict[str, int]                             # field -> its place in the form
+    position: dict[str, int]                       # field -> its place in the form
 
 
 _PLANS: dict[int, tuple[Form, _Plan]] = {}
@@ -126,13 +119,14 @@ def _plan(form: Form) -> _Plan:
     known = _PLANS.get(id(form))
     if known is None or known[0] is not form:
         checks = {f.key: None if f.kind == "id_number" else cell_check(f) for f in form.fields}
-        cells = tuple((f, check) for f in form.fields if (check := checks[f.key]) is None or not check.text)
+        cells = tuple((f, f.key, None if check is None else check.lookup)
+                      for f in form.fields if (check := checks[f.key]) is None or not check.text)
         texts = tuple(f for f in form.fields if (check := checks[f.key]) is not None and check.text)
         required = tuple(f for f in texts if f.required)
         known = form, _Plan(
-            cells=cells, cell_keys=tuple(f.key for f, _ in cells), text_keys=frozenset(f.key for f in texts),
-            text_required=required, text_required_keys=frozenset(f.key for f in required),
-            keys=frozenset(form.keys), position={f.key: i for i, f in enumerate(form.fields)})
+            cells=cells, text_keys=frozenset(f.key for f in texts), text_required=required,
+            text_required_keys=frozenset(f.key for f in required), keys=frozenset(form.keys),
+            position={f.key: i for i, f in enumerate(form.fields)})
         _PLANS[id(form)] = known
     return known[1]
 
@@ -140,8 +134,8 @@ def _plan(form: Form) -> _Plan:
 def _texts(cells: dict[str, Cell], plan: _Plan) -> dict[str, str]:
     """The row's free-text cells as text, the start of its values.
 
-    A row as the reader gives it (trimmed text, the form's fields only) is copied whole;
-    its other cells are then replaced by their checked values or dropped. Any other row is
+    A row like the reader's (trimmed text, the form's fields only) is copied whole; its
+    other cells are then replaced by their checked values or dropped. Any other row is
     taken field by field."""
     values = [*cells.values()]
     try:
@@ -178,78 +172,6 @@ def _id_issues(result: IdCheck, raw: Cell) -> list[Issue]:
 
 
 _ID_RULES = {"mangled": "id_mangled", "format": "id_format", "birth_date": "id_birth_date"}
-
-
-class _Sheet:
-    """A sheet's rows under check: their cells' values and problems, a column at a time."""
-
-    def __init__(self, ctx: RowContext, plan: _Plan, rows: Sequence[RawRow]) -> None:
-        self.ctx = ctx
-        self.plan = plan
-        self.rows = rows
-        self.dicts = [r.values for r in rows]
-        self.n = len(rows)
-        self.columns: dict[str, list[str]] = {}        # checked fields' values, "" for nothing
-        self.ids: list[IdCheck | None] = [None] * self.n
-        self.blank_ids: list[int] = []                # ID cells that normalised to nothing
-        self.emptied: dict[int, list[str]] = {}       # row -> cells filled in that yield no value
-        self.found: dict[int, list[tuple[int, Problem]]] = {}
-
-    def check_column(self, f: Field, check: CellCheck | None, raw: tuple[Cell, ...]) -> None:
-        n = self.n
-        if f.required and f.kind != "date" and None in raw:
-            for i in compress(range(n), map(is_, raw, repeat(None))):
-                self.problem(i, f, required_issue(f))
-        if check is None:
-            self.ids = check_ids(raw, self.ctx.today)
-            self.columns[f.key] = [r.number if r is not None else "" for r in self.ids]
-            for i, result in enumerate(self.ids):
-                if result is not None and (result.problem is not None or result.upgraded):
-                    if not result.number:
-                        self.blank_ids.append(i)
-                    for issue in _id_issues(result, raw[i]):
-                        self.problem(i, f, issue)
-            return
-        results = check.column(raw)
-        self.columns[f.key] = list(map(itemgetter(0), results))
-        for i in compress(range(n), map(itemgetter(1), results)):
-            value, trouble = results[i]
-            assert trouble is not None
-            self.problem(i, f, trouble)
-            if not value:
-                self.emptied.setdefault(i, []).append(f.key)
-
-    def problem(self, i: int, f: Field, issue: Issue) -> None:
-        self.found.setdefault(i, []).append(_cell_problem(self.ctx, self.plan, self.rows[i].row, f, issue))
-
-    def checked(self) -> list[CheckedRow]:
-        """Each row's values and cell problems, then the rules between fields."""
-        plan, ctx = self.plan, self.ctx
-        if plan.text_required:
-            for i, cells in enumerate(self.dicts):
-                if not cells.keys() >= plan.text_required_keys:
-                    for f in plan.text_required:
-                        if f.key not in cells:
-                            self.problem(i, f, required_issue(f))
-        keys = list(self.columns)
-        out: list[CheckedRow] = []
-        for raw, values, id_check in zip(self.rows, zip(*self.columns.values(), strict=True), self.ids,
-                                         strict=True):
-            taken = _texts(raw.values, plan)
-            taken.update(compress(zip(keys, values, strict=True), values))
-            out.append(CheckedRow(raw.row, taken, [], id_check))
-        for i, emptied in self.emptied.items():
-            for key in emptied:
-                out[i].values.pop(key, None)
-        for i in self.blank_ids:      # an ID cell is always answered, even by nothing
-            out[i].values["id_number"] = ""
-        for i, found in self.found.items():
-            out[i].problems.extend(p for _, p in sorted(found, key=itemgetter(0)))
-        rules = _ROSTER_RULES[ctx.form.kind] if ctx.roster else _ROW_RULES[ctx.form.kind]
-        for checked in out:
-            for rule in rules:
-                rule(checked, ctx)
-        return out
 
 
 # -- rules between fields -----------------------------------------------------------------
