@@ -219,25 +219,57 @@ def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: i
     Rows of text only (nearly all) are cut into a dict without a Python step per cell, and
     marked `trimmed` when `own` (the columns are all the form's own fields)."""
     with gc_paused():
-        return _rows_of(_picked(rows, columns, start), tuple(columns), own)
+        keys, taken = _picked(rows, columns, start)
+        return _rows_of(taken, keys, own)
 
 
-def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int) -> list[tuple[int, tuple[Cell, ...]]]:
-    """(row index, the form's cells) of each row not blank, equal texts as one object."""
+def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int
+            ) -> tuple[tuple[str, ...], list[tuple[int, tuple[Cell, ...]]]]:
+    """The form's cells of each row not blank, as (row index, cells), and the fields they are.
+
+    Columns whose values repeat (codes, places, staff names: judged on the first rows) come
+    first, their equal texts made one object; the others follow as read."""
     width = max(columns.values()) + 1
-    pick = _picker(tuple(columns.values()))
-    pool: dict[str, str] = {}   # text -> the one copy of it kept
+    head = [_padded(cells, width) for cells in islice(rows, _SAMPLE)]
+    sample = _picker(tuple(columns.values()))
+    repeats = _repeating([sample(cells) for cells in head], len(columns))
+    shared = [(key, c) for (key, c), rep in zip(columns.items(), repeats, strict=True) if rep]
+    others = [(key, c) for (key, c), rep in zip(columns.items(), repeats, strict=True) if not rep]
+    pick_shared, pick_others = _picker(tuple(c for _, c in shared)), _picker(tuple(c for _, c in others))
+    one_copy = _Pool().__getitem__
     taken: list[tuple[int, tuple[Cell, ...]]] = []
-    for r, cells in enumerate(rows, start=start):
-        if len(cells) < width:    # short CSV lines
-            cells = [*cells, *[""] * (width - len(cells))]
-        vals = pick(cells)
+    for r, cells in enumerate(chain(head, rows), start=start):
+        cells = _padded(cells, width)
+        common, rest = pick_shared(cells), pick_others(cells)
         try:    # join refuses anything but text: rows with numbers or dates are kept as read
-            if "".join(vals).strip():  # type: ignore[arg-type]
-                taken.append((r, tuple(map(pool.setdefault, vals, vals))))  # type: ignore[arg-type]
+            if "".join(common).strip() or "".join(rest).strip():  # type: ignore[arg-type]
+                taken.append((r, tuple(map(one_copy, common)) + rest))  # type: ignore[arg-type]
         except TypeError:
-            taken.append((r, vals))
-    return taken
+            taken.append((r, common + rest))
+    return tuple(key for key, _ in shared + others), taken
+
+
+_SAMPLE = 200     # rows that show which columns repeat
+
+
+def _repeating(sample: list[tuple[Cell, ...]], width: int) -> list[bool]:
+    """Per column: do its values repeat (at most half as many distinct values as values)?"""
+    if not sample:
+        return [False] * width
+    return [len(set(column)) * 2 <= len(column) for column in zip(*sample, strict=True)]
+
+
+class _Pool(dict[str, str]):
+    """Text -> the one copy of it kept (only text reaches it: a row with anything else is kept as read)."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = text
+        return text
+
+
+def _padded(cells: Sequence[Cell], width: int) -> Sequence[Cell]:
+    """Short CSV lines padded with empty cells."""
+    return cells if len(cells) >= width else [*cells, *[""] * (width - len(cells))]
 
 
 def _rows_of(taken: list[tuple[int, tuple[Cell, ...]]], keys: tuple[str, ...], own: bool) -> list[RawRow]:
@@ -258,6 +290,8 @@ def _rows_of(taken: list[tuple[int, tuple[Cell, ...]]], keys: tuple[str, ...], o
 
 def _picker(indexes: tuple[int, ...]) -> Callable[[Sequence[Cell]], tuple[Cell, ...]]:
     """The cells at `indexes` of a row, as a tuple (itemgetter gives a bare cell for one)."""
+    if not indexes:
+        return lambda cells: ()
     if len(indexes) == 1:
         only = indexes[0]
         return lambda cells: (cells[only],)

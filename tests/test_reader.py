@@ -93,3 +93,10 @@ def test_short_csv_lines_are_padded_not_refused(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (sheet,) = read_submission(path).sheets
     assert sheet.rows[1].values == {"id_number": ID, "name": "李四"}
+
+
+def test_a_sheet_with_its_header_only_has_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text(",".join(f.label for f in PERSONS.fields if f.required) + "\n", encoding="utf-8")
+    (sheet,) = read_submission(path).sheets
+    assert sheet.rows == []
