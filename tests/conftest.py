@@ -21,6 +21,24 @@ from engine.workspace import Workspace
 COUNTY = "340602"   # 杜集区: 56 villages, the smallest county
 
 
+DEMO_SCALE = 0.003
+
+
+@pytest.fixture(scope="session")
+def city_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`canbao demo` run once for the session, at a small scale, through the CLI. Read only."""
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    ws = tmp_path_factory.mktemp("demo") / "ws"
+    result = CliRunner().invoke(main, ["demo", "--scale", str(DEMO_SCALE), "--seed", "11", "--share", "0.6",
+                                       "-w", str(ws)])
+    assert result.exit_code == 0, result.output
+    assert "合计" in result.output
+    return ws
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws = Workspace(tmp_path / "ws")

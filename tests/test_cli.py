@@ -35,12 +35,11 @@ def test_every_command_has_chinese_help_and_is_in_the_readme() -> None:
         assert f"canbao {name}" in readme, f"README does not document `canbao {name}`"
 
 
-def test_demo_status_json_shape_and_figures(tmp_path: Path) -> None:
+def test_demo_status_json_shape_and_figures(city_demo: Path) -> None:
+    from tests.conftest import DEMO_SCALE
+
     runner = CliRunner()
-    ws = str(tmp_path / "demo")
-    result = runner.invoke(main, ["demo", "--scale", "0.002", "--seed", "3", "-w", ws])
-    assert result.exit_code == 0, result.output
-    assert "合计" in result.output
+    ws = str(city_demo)
     status = runner.invoke(main, ["status", "--json", "-w", ws])
     assert status.exit_code == 0
     data = json.loads(status.output)
@@ -53,7 +52,7 @@ def test_demo_status_json_shape_and_figures(tmp_path: Path) -> None:
     assert data["region"]["code"] == "340600" and data["region"]["level"] == "city"
     tasks = regions.notice_tasks()
     assert {r["code"]: r["persons"]["task"] for r in data["regions"]} == {
-        code: max(1, round(persons * 0.002)) for code, (persons, _) in tasks.items()}
+        code: max(1, round(persons * DEMO_SCALE)) for code, (persons, _) in tasks.items()}
     for r in data["regions"]:
         assert set(r) == entry_keys and r["level"] == "county"
         p = r["persons"]
@@ -81,12 +80,11 @@ def test_rejected_input_exits_1(tmp_path: Path) -> None:
     assert "未登记" in result.output
 
 
-def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
+def test_backup_is_a_consistent_copy(tmp_path: Path, city_demo: Path) -> None:
     import sqlite3
 
     runner = CliRunner()
-    ws = tmp_path / "ws"
-    assert runner.invoke(main, ["demo", "--scale", "0.001", "--share", "0.5", "-w", str(ws)]).exit_code == 0
+    ws = city_demo
     result = runner.invoke(main, ["backup", str(tmp_path / "bak"), "-w", str(ws)])
     assert result.exit_code == 0
     (copy,) = (tmp_path / "bak").glob("canbao-*.db")

@@ -19,12 +19,9 @@ from engine.form import CODE_LISTS
 COUNTY = "substr({col}, 1, 6)"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = tmp_path_factory.mktemp("demo") / "ws"
-    result = CliRunner().invoke(main, ["demo", "--scale", "0.01", "--seed", "11", "--share", "0.6", "-w", str(ws)])
-    assert result.exit_code == 0, result.output
-    return ws
+@pytest.fixture
+def demo(city_demo: Path) -> Path:
+    return city_demo
 
 
 def _by_county(db: sqlite3.Connection, sql: str) -> dict[str, Any]:
