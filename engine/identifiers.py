@@ -80,8 +80,8 @@ class IdCheck(NamedTuple):      # a tuple: made once per row, it must be cheap t
 def check_id(raw: object, today: dt.date | None = None) -> IdCheck:
     """Normalise and check one cell's ID number. `raw` is the cell as read: a str, or a
     float/int when Excel turned the ID into a number (its last digits are then lost)."""
-    if type(raw) is str and _ID18_PLAIN.fullmatch(raw):
-        return _check18(raw, False, today)
+    if type(raw) is str and len(raw) == 18 and raw.isascii() and (raw.isdigit() or raw[:17].isdigit() and raw[17] == "X"):
+        return _check18(raw, False, today)      # as typed: 17 ASCII digits and a digit or X
     if isinstance(raw, float | int) and not isinstance(raw, bool):
         return IdCheck(number=_number_text(raw), problem="mangled")
     text = str(raw).strip().replace(" ", "").replace("\u3000", "").upper()
@@ -94,10 +94,6 @@ def check_id(raw: object, today: dt.date | None = None) -> IdCheck:
     if not _ID18.match(text):
         return IdCheck(number=text, problem="format")
     return _check18(text, upgraded, today)
-
-
-# An ID as a clean cell holds it: no normalising needed (\d alone would let full-width digits in).
-_ID18_PLAIN = re.compile(r"[0-9]{17}[0-9X]")
 
 
 def _check18(text: str, upgraded: bool, today: dt.date | None) -> IdCheck:
