@@ -22,11 +22,8 @@ paper (the hints under the address lines, the note at the foot) live here.
 
 from __future__ import annotations
 
-import os
-import secrets
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -37,6 +34,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from engine import regions
+from engine.atomic import atomic_workbook
 from engine.form import CODE_LISTS, OTHER_CODES, PERSONS, Code
 from engine.parallel import run_all
 from engine.workbook import region_values
@@ -90,7 +88,7 @@ def write_paper_forms(ws: Workspace, village_code: str) -> Path:
     """The village's paper forms: a page per roster person, then one blank page."""
     persons: list[Mapping[str, str] | None] = [*ws.store.roster("persons", village_code), None]
     path = paper_path(ws, village_code)
-    with _atomic_workbook(path) as book:
+    with atomic_workbook(path, BOOK_OPTIONS) as book:
         styles = _Styles(book)
         chunks = [persons[i:i + PAGES_PER_SHEET] for i in range(0, len(persons), PAGES_PER_SHEET)]
         for n, chunk in enumerate(chunks, start=1):
@@ -117,18 +115,6 @@ def _write_job(job: tuple[str, str]) -> Path:
         ws.close()
 
 
-@contextmanager
-def _atomic_workbook(path: Path) -> Iterator[Workbook]:
-    """A workbook written under a temporary name and moved over `path` when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    book = Workbook(str(tmp), BOOK_OPTIONS)
-    try:
-        yield book
-        book.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # ---- one sheet of pages -----------------------------------------------------------------

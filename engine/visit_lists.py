@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
-import secrets
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -32,6 +29,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from engine import regions
+from engine.atomic import atomic_workbook
 from engine.form import CODE_LISTS, PERSONS, UNITS
 from engine.parallel import run_all
 from engine.workspace import Workspace
@@ -218,7 +216,7 @@ def _write_job(job: tuple[str, str, str]) -> tuple[Path, int, int]:
 
 
 def write_village_list(village: VillageList, path: Path, today: dt.date) -> Path:
-    with _atomic_workbook(path) as book:
+    with atomic_workbook(path, {"in_memory": True}) as book:
         styles = _Styles(book)
         if village.persons or not village.units:
             _persons_sheet(book.add_worksheet("待入户人员"), styles, village, today)
@@ -227,19 +225,6 @@ def write_village_list(village: VillageList, path: Path, today: dt.date) -> Path
     return path
 
 
-@contextmanager
-def _atomic_workbook(path: Path) -> Iterator[Workbook]:
-    """A workbook written under a temporary name and moved over `path` when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                               "strings_to_numbers": False, "in_memory": True})
-    try:
-        yield book
-        book.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
