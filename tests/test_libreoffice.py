@@ -15,11 +15,13 @@ import random
 import shutil
 import struct
 import subprocess
+import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -42,7 +44,6 @@ from engine.workbook import (
     CODES_SHEET,
     FIRST_DATA_ROW,
     IDENTITY_SHEET,
-    PLACES_SHEET,
     code_entry,
     credit_check_wrong,
     id_check_digit_wrong,
@@ -121,6 +122,39 @@ def _validations(sheet: Any) -> dict[str, tuple[str, str, str]]:
     return out
 
 
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _cell_styles(path: Path, sheet_name: str) -> Callable[[str], tuple[str, bool]]:
+    """A cell's effective number format and locked flag, by the file's own XML: the cell's
+    style, else its column's, else the workbook's default (xf 0). (openpyxl reports a cell
+    without a style of its own as General and locked, whatever xf 0 says.)"""
+    with zipfile.ZipFile(path) as z:
+        book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        rid = next(s.get(f"{_RELS}id") for s in book.iter(f"{_MAIN}sheet") if s.get("name") == sheet_name)
+        target = str(next(r.get("Target") for r in rels if r.get("Id") == rid)).lstrip("/")
+        sheet = ElementTree.fromstring(z.read(target if target.startswith("xl/") else f"xl/{target}"))
+        styles = ElementTree.fromstring(z.read("xl/styles.xml"))
+    codes = {49: "@", 0: "General"} | {int(n.get("numFmtId", "0")): n.get("formatCode", "")
+                                       for n in styles.iter(f"{_MAIN}numFmt")}
+    xfs = []
+    for xf in styles.find(f"{_MAIN}cellXfs") or []:
+        prot = xf.find(f"{_MAIN}protection")
+        locked = prot is None or prot.get("locked", "1") not in ("0", "false")
+        xfs.append((codes.get(int(xf.get("numFmtId", "0")), xf.get("numFmtId", "")), locked))
+    cells = {c.get("r"): int(c.get("s", "0")) for c in sheet.iter(f"{_MAIN}c")}
+    cols = [(int(c.get("min", "0")), int(c.get("max", "0")), int(c.get("style", "0"))) for c in sheet.iter(f"{_MAIN}col")]
+
+    def style(ref: str) -> tuple[str, bool]:
+        if ref in cells:
+            return xfs[cells[ref]]
+        col = openpyxl.utils.column_index_from_string(ref.rstrip("0123456789"))
+        return xfs[next((s for lo, hi, s in cols if lo <= col <= hi), 0)]
+    return style
+
+
 def _facts(path: Path) -> dict[str, Any]:
     book = openpyxl.load_workbook(path)
     facts: dict[str, Any] = {
@@ -132,16 +166,23 @@ def _facts(path: Path) -> dict[str, Any]:
         ws = book[form.sheet]
         prot = ws.protection
         id_col = _column_letter(form, "id_number" if form is PERSONS else "credit_code")
-        roster_ids = [ws[f"{id_col}{r}"] for r in range(FIRST_DATA_ROW + 1, ws.max_row + 1)
-                      if ws[f"{id_col}{r}"].value is not None]
+        number_col = _column_letter(form, next(f.key for f in form.fields if f.roster))   # 人员编号, 单位编号
+        roster_rows = [r for r in range(FIRST_DATA_ROW + 1, ws.max_row + 1) if ws[f"{number_col}{r}"].value]
+        style = _cell_styles(path, form.sheet)
+        first_input = _column_letter(form, next(f.key for f in form.fields if f.prefilled))
         facts[form.sheet] = {
             "validations": _validations(ws),
             "live_checks": sorted((str(rng.sqref), tuple(r.formula)) for rng in ws.conditional_formatting
                                   for r in rng.rules),
             # openpyxl's flags say "protected": False means staff may sort and filter
             "protection": (prot.sheet, prot.sort, prot.autoFilter, prot.password),
-            "id_column_format": ws.column_dimensions[id_col].number_format,
-            "id_cells": {(c.number_format, c.protection.locked, type(c.value).__name__) for c in roster_ids},
+            # (number format, locked) of: the ID's header, roster IDs, a blank row's ID and,
+            # on roster rows, the first column staff may change
+            "header": style(f"{id_col}{FIRST_DATA_ROW}"),
+            "roster_ids": {style(f"{id_col}{r}") for r in roster_rows},
+            "id_types": {type(ws[f"{id_col}{r}"].value).__name__ for r in roster_rows if ws[f"{id_col}{r}"].value},
+            "blank_id": style(f"{id_col}{max(roster_rows, default=FIRST_DATA_ROW) + 2}"),
+            "roster_input": {style(f"{first_input}{r}") for r in roster_rows},
         }
     return facts
 
@@ -168,14 +209,17 @@ def _expected_validations(form: Form) -> dict[str, tuple[str, str, str]]:
 
 def test_template_has_what_the_form_asks(saved: Saved) -> None:
     facts = _facts(saved.template)
-    assert {facts["sheets"][s] for s in (CODES_SHEET, PLACES_SHEET, IDENTITY_SHEET)} == {"hidden"}
+    assert {facts["sheets"][s] for s in (CODES_SHEET, IDENTITY_SHEET)} == {"hidden"}
     assert {name for name, _ in place_lists()} <= set(facts["names"])
+    assert facts[PERSONS.sheet]["roster_ids"], "the village has roster persons"
     for form in (PERSONS, UNITS):
         sheet = facts[form.sheet]
         assert sheet["validations"].items() >= _expected_validations(form).items()
         assert sheet["protection"] == (True, False, False, None)
-        assert sheet["id_column_format"] == "@"
-    assert facts[PERSONS.sheet]["id_cells"] == {("@", True, "str")}
+        assert sheet["header"] == ("@", True)
+        assert sheet["roster_ids"] <= {("@", True)} and sheet["id_types"] <= {"str"}
+        assert sheet["blank_id"] == ("@", False)
+        assert sheet["roster_input"] <= {("@", False)}
     assert {f"代码_{f.code_list.name}" for f in PERSONS.fields if f.code_list} <= set(facts["names"])
 
 
@@ -360,7 +404,7 @@ def _engine_red(form: Form, values: dict[str, str], row: int) -> set[str]:
         if p.severity == "error" and name in covered:
             red.add(p.field)
             for c in checks:
-                if c.rule == name and c.targets[0] == p.field:
+                if c.rule == name and c.targets[0] == p.field and not c.each:
                     red.update(c.targets)
     return red
 
@@ -390,12 +434,16 @@ def test_live_checks_computed_by_libreoffice_agree_with_the_engine(
             for f in fields:
                 sheet[f"{_column_letter(form, f.key)}{row}"].value = values.get(f.key)
             expected[(form.sheet, row)] = _engine_red(form, values, row)
-            for j, (sqref, formula) in enumerate(rules):
-                start = sqref.split(":")[0]
-                col = start.rstrip("0123456789")
-                moved = Translator(f"={formula}", origin=start).translate_formula(f"{col}{row}")
-                ref = _scratch(sheet, row, j, f"=IFERROR({moved[1:]},FALSE)")
-                scratch[form.sheet][ref] = (row, col_key[col])
+            j = 0
+            for sqref, formula in rules:   # relative to the top-left cell of the first area
+                origin = sqref.split(":")[0]
+                for area in sqref.split():
+                    first, _, last, _ = openpyxl.utils.cell.range_boundaries(area)
+                    for c in range(first, last + 1):
+                        col = openpyxl.utils.get_column_letter(c)
+                        moved = Translator(f"={formula}", origin=origin).translate_formula(f"{col}{row}")
+                        scratch[form.sheet][_scratch(sheet, row, j, f"=IFERROR({moved[1:]},FALSE)")] = (row, col_key[col])
+                        j += 1
     computed = _computed(soffice, book, tmp_path)
     for sheet_name, cells in scratch.items():
         red: dict[int, set[str]] = {}
@@ -480,7 +528,6 @@ def test_xls_resaved_by_libreoffice_keeps_everything(saved: Saved) -> None:
     names = {n.name for n in book.name_obj_list}
     code_names = {f"代码_{cl.name}" for f in PERSONS.fields + UNITS.fields if (cl := f.code_list)}
     assert code_names | {name for name, _ in place_lists()} <= names
-    assert states[PLACES_SHEET] == 1
 
     biff = dict(zip([s.name for s in book.sheets()], _biff_sheets(saved.xls), strict=True))
     original = _facts(saved.template)

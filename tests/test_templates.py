@@ -4,6 +4,7 @@ spreadsheet application to compute lives in test_libreoffice.py."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 from pathlib import Path
@@ -30,10 +31,15 @@ from engine.templates import (
 )
 from engine.workbook import (
     CASCADES,
+    CODES_SHEET,
     FIRST_DATA_ROW,
-    PLACES_SHEET,
+    MEMOISING,
+    RENDERING,
+    FormSheet,
     Identity,
+    RenderedSheet,
     china_places,
+    dropdown_lists,
     list_name,
     live_checks,
     name_part_formula,
@@ -41,7 +47,6 @@ from engine.workbook import (
     render_rows,
     row_refs,
     template_id,
-    write_rendered_rows,
 )
 from engine.workspace import Workspace
 from tests.conftest import busiest_village, fill_like_staff
@@ -104,17 +109,18 @@ def test_cascade_sources_name_the_lists_of_the_columns_to_their_left() -> None:
     assert set(CASCADES) <= set(PERSONS.keys)
 
 
-def test_template_has_cascading_dropdowns_over_its_place_lists(county: Workspace, county_roster: Roster) -> None:
+def test_template_has_cascading_dropdowns_over_its_lists(county: Workspace, county_roster: Roster) -> None:
     book = openpyxl.load_workbook(template_path(county, busiest_village(county_roster)))
-    assert book[PLACES_SHEET].sheet_state == "hidden"
-    rows = {row[0]: tuple(v for v in row[1:] if v is not None)
-            for row in book[PLACES_SHEET].iter_rows(values_only=True)}
-    for name, entries in place_lists():
+    lists = book[CODES_SHEET]
+    assert lists.sheet_state == "hidden"
+    rows = {row[0]: tuple(v for v in row[1:] if v is not None) for row in lists.iter_rows(values_only=True)}
+    assert len(rows) == len(dropdown_lists()) > len(place_lists())
+    for name, entries in dropdown_lists():
         assert rows[name] == entries
         sheet, cells = book.defined_names[name].attr_text.split("!")
         start, end = (c.replace("$", "") for c in cells.split(":"))
-        assert sheet.strip("'") == PLACES_SHEET
-        assert tuple(c.value for row in book[PLACES_SHEET][start:end] for c in row) == entries
+        assert sheet.strip("'") == CODES_SHEET
+        assert tuple(c.value for row in lists[start:end] for c in row) == entries
 
     persons = book[PERSONS.sheet]
     fields = [f for f in PERSONS.fields if not f.derived]
@@ -125,25 +131,43 @@ def test_template_has_cascading_dropdowns_over_its_place_lists(county: Workspace
         assert (dv.type, "=" + str(dv.formula1), dv.errorStyle) == ("list", cascade.source(refs), "warning")
 
 
-def test_rendered_rows_read_back_like_rows_written_cell_by_cell(tmp_path: Path) -> None:
+@pytest.mark.parametrize("memory", ["constant_memory", "in_memory"])
+def test_rendered_rows_read_back_like_rows_written_cell_by_cell(tmp_path: Path, memory: str) -> None:
     rows = [("甲", "a&b", "<c>"), ("乙",), (" 前后空格 ", "x")]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     for name, fast in (("rendered.xlsx", True), ("cells.xlsx", False)):
-        book = xlsxwriter.Workbook(str(tmp_path / name), {"constant_memory": True})
-        sheet = book.add_worksheet("lists")
+        book = xlsxwriter.Workbook(str(tmp_path / name), {memory: True, "tmpdir": str(scratch)})
+        book.add_worksheet("before").write_string(0, 0, "before")
         if fast:
-            assert write_rendered_rows(sheet, render_rows(rows), len(rows) - 1, 2)
+            book.add_worksheet("lists", worksheet_class=RenderedSheet).set_rendered(render_rows(rows), len(rows) - 1, 2)
         else:
+            sheet = book.add_worksheet("lists")
             for r, row in enumerate(rows):
                 sheet.write_row(r, 0, row)
+        book.add_worksheet("after").write_string(0, 0, "after")
         book.close()
-    read = [[tuple(v for v in row if v is not None) for row in openpyxl.load_workbook(tmp_path / name)["lists"]
-             .iter_rows(values_only=True)] for name in ("rendered.xlsx", "cells.xlsx")]
-    assert read[0] == read[1] == rows
+    read = [openpyxl.load_workbook(tmp_path / name) for name in ("rendered.xlsx", "cells.xlsx")]
+    values = [[tuple(v for v in row if v is not None) for row in book["lists"].iter_rows(values_only=True)]
+              for book in read]
+    assert values[0] == values[1] == rows
+    assert [book["lists"].dimensions for book in read] == ["A1:C3", "A1:C3"]
+    assert read[0]["after"]["A1"].value == "after"
+    assert RENDERING
+    assert not list(scratch.iterdir()), "no temporary file left behind"
 
 
-def test_rendered_rows_refuse_a_sheet_that_is_not_constant_memory(tmp_path: Path) -> None:
-    book = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
-    assert not write_rendered_rows(book.add_worksheet("lists"), render_rows([("a",)]), 0, 0)
+def test_memoised_formula_preparation_is_xlsxwriters_own() -> None:
+    book = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    plain, memoised = book.add_worksheet("plain"), book.add_worksheet("form", worksheet_class=FormSheet)
+    refs = row_refs([f for f in PERSONS.fields if not f.derived])
+    formulas = [c.formula for c in live_checks(PERSONS, refs)] + [c.source(refs) for c in CASCADES.values()]
+    formulas += ["=XLOOKUP(A1,B:B,C:C)", "=_xlfn.STDEV.S(A1:A3)", "=代码_性别", "=SUM(A1:A3)"]
+    assert MEMOISING
+    for formula in formulas:
+        for expand in (False, True):
+            assert memoised._prepare_formula(formula, expand) == plain._prepare_formula(formula, expand)
+    assert memoised._prepare_formula("=XLOOKUP(A1,B:B,C:C)", True) == "_xlfn.XLOOKUP(A1,B:B,C:C)"
     book.close()
 
 
@@ -159,7 +183,7 @@ def test_live_checks_anticipate_error_rules_at_most_three_a_column(form: Form) -
     per_column = Counter(key for c in checks for key in c.targets)
     assert max(per_column.values()) <= 3, per_column     # an .xls keeps three per cell
     required = {f.key for f in fields if f.required and f.kind != "date"}
-    assert required == {c.targets[0] for c in checks if c.rule == "required"}
+    assert required == {k for c in checks if c.rule == "required" for k in c.targets}
     assert all("TRUE" not in c.formula and "FALSE" not in c.formula for c in checks)
 
 
@@ -177,12 +201,22 @@ def test_template_colours_every_data_row(county: Workspace, county_roster: Roste
                        (UNITS, FIRST_DATA_ROW + units + BLANK_UNITS)):
         sheet = book[form.sheet]
         fields = [f for f in form.fields if not f.derived]
-        found = {(str(rng.sqref), "=" + rule.formula[0]) for rng in sheet.conditional_formatting for rule in rng.rules}
+        found = {(col, rows, "=" + rule.formula[0]) for rng in sheet.conditional_formatting for rule in rng.rules
+                 for col, rows in _cells(str(rng.sqref))}
         letters = {f.key: openpyxl.utils.get_column_letter(i + 1) for i, f in enumerate(fields)}
-        wanted = {(f"{letters[key]}{FIRST_DATA_ROW + 1}:{letters[key]}{last}", c.formula)
+        wanted = {(letters[key], (FIRST_DATA_ROW + 1, last), c.formula)
                   for c in live_checks(form, row_refs(fields)) for key in c.targets}
         assert found == wanted
         assert all(rule.dxf.fill is not None for rng in sheet.conditional_formatting for rule in rng.rules)
+
+
+def _cells(sqref: str) -> list[tuple[str, tuple[int, int]]]:
+    """Each column of a (multi-area) range and its first and last row."""
+    out: list[tuple[str, tuple[int, int]]] = []
+    for area in sqref.split():
+        first, top, last, bottom = openpyxl.utils.cell.range_boundaries(area)
+        out += [(openpyxl.utils.get_column_letter(c), (top, bottom)) for c in range(first, last + 1)]
+    return out
 
 
 @pytest.mark.parametrize("key", sorted(CASCADES))
