@@ -243,7 +243,7 @@ class FormWorkbook:
     def _write_head(self, ws: Worksheet, fields: Sequence[Field], title: str) -> None:
         n = len(fields)
         ws.set_row(0, 28)
-        ws.merge_range(0, 0, 0, n - 1, title, self.fmt.title)
+        ws.merge_range(0, 0, 0, n - 1, title, self.fmt.sheet_title)
         col = 0
         for group, members in groupby(fields, key=lambda f: f.group):
             width = len(list(members))
@@ -383,6 +383,8 @@ class _Formats:
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         base = {"border": 1, "locked": True}
         self.title = book.add_format({"bold": True, "font_size": 14, "align": "center", "locked": True})
+        # a form sheet is wide: its title starts where staff look, at the top left
+        self.sheet_title = book.add_format({"bold": True, "font_size": 14, "align": "left", "locked": True})
         self.bold = book.add_format({"bold": True, "valign": "top"})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
         self.label = book.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "valign": "top"})
@@ -614,9 +616,13 @@ def live_checks(form: Form, refs: Mapping[str, str]) -> list[LiveCheck]:
     checks = [LiveCheck("required", required, f'=AND({go},{refs[required[0]].lstrip("$")}="")', each=True)
               ] if required else []
 
-    def add(rule: str, targets: tuple[str, ...], needs: tuple[str, ...], formula: Callable[..., str]) -> None:
+    def add(rule: str, targets: tuple[str, ...], needs: tuple[str, ...], formula: Callable[..., str],
+            gated: bool = False) -> None:
+        """`gated`: the check fires on a value the roster pre-fills, so only on a started row
+        (the engine checks only those)."""
         if all(k in refs for k in (*targets, *needs)):
-            checks.append(LiveCheck(rule, targets, "=" + formula(*(refs[k] for k in needs))))
+            text = formula(*(refs[k] for k in needs))
+            checks.append(LiveCheck(rule, targets, f"=AND({go},{text})" if gated else f"={text}"))
 
     add("id_format", ("id_number",), ("id_number",), lambda x: f"AND(LEN({x})>0,LEN({x})<>15,LEN({x})<>18)")
     add("id_check_digit", ("id_number",), ("id_number",), id_check_digit_wrong)
@@ -626,7 +632,8 @@ def live_checks(form: Form, refs: Mapping[str, str]) -> list[LiveCheck]:
     add("employer_missing", ("employer",), ("employment", "employer"),
         lambda e, w: f'AND({code_is(e, "0")},{w}="")')
     for key, (code, other) in OTHER_CODES.items():
-        add("other_missing", (other,), (key, other), lambda c, o, code=code: f'AND({code_is(c, code)},{o}="")')
+        add("other_missing", (other,), (key, other), lambda c, o, code=code: f'AND({code_is(c, code)},{o}="")',
+            gated=key in form.by_key and form[key].prefilled)
     add("reason_missing", ("uninsured_reason",), ("pension", "uninsured_reason"),
         lambda p, r: f'AND({go},{p}="",{r}="")')
     add("reason_with_pension", ("uninsured_reason", "pension"), ("pension", "uninsured_reason"),

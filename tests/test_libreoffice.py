@@ -370,7 +370,8 @@ def _person_cases() -> list[dict[str, str]]:
     ]
     cases = [{k: v for k, v in (good | change).items() if v} for change in variants]
     roster_row = {"person_no": "P3406000001", "id_number": _person_id(seq="135"), "name": "赵六",
-                  "sex": _entry("sex", "1"), "hukou_type": _entry("hukou_type", "20"), "hukou_province": "安徽省"}
+                  "sex": _entry("sex", "1"), "hukou_type": _entry("hukou_type", "20"), "hukou_province": "安徽省",
+                  "identity": _entry("identity", "90")}
     cases.append(roster_row)                                            # not visited yet: nothing red
     cases.append(roster_row | {"employment": _entry("employment", "3"), "mobile": "13912345678"})   # visited
     cases.append({"group_name": "三组"})                                 # started, nothing else
