@@ -159,12 +159,12 @@ start = time.perf_counter()
 out = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 wall = time.perf_counter() - start
 lines = (out.stdout.strip() or out.stderr.strip() or "-").splitlines()
-print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, lines[-1])
+print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, lines[0])
 """
 
 
 def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MB) of `cmd` run alone in a fresh process, and its last output line."""
+    """Wall seconds and peak RSS (MB) of `cmd` run alone in a fresh process, and its first output line."""
     out = subprocess.run([sys.executable, "-c", PEAK, *cmd], check=True, capture_output=True, text=True).stdout
     wall, peak, line = out.strip().split(" ", 2)
     return float(wall), float(peak), line
@@ -206,7 +206,7 @@ def main() -> None:
 
 def report(results: dict[str, tuple[float, float, str]], steps: dict[str, float]) -> None:
     base = results["raw"][0]
-    print(f"{'step':13} {'wall s':>8} {'x raw':>7} {'peak MB':>8}  last line")
+    print(f"{'step':13} {'wall s':>8} {'x raw':>7} {'peak MB':>8}  output")
     for name, (wall, peak, line) in results.items():
         print(f"{name:13} {wall:8.2f} {wall / base:7.2f} {peak:8.0f}  {line[:80]}")
     if "frictionless" in results:
