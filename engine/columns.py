@@ -4,10 +4,9 @@ A county's sheet has over a hundred thousand rows but few distinct values in mos
 columns: a code column holds a dozen spellings, a date column a few thousand days. Each
 field gets a `CellCheck`: the check of its kind (from the form: code, date, phone...)
 and, where values repeat, a table from cell to result that fills itself as values
-arrive, so a whole column costs one dictionary lookup per cell. A result depends on the
-value alone (never on the row, the sheet or the day), so tables are shared by every
-sheet and file, each capped in size. `rules` runs these over whole columns
-(`check_rows`) or one row at a time (`check_row`); the ID number, checked against the
+arrive, so most cells cost one dictionary lookup. A result depends on the value alone
+(never on the row, the sheet or the day), so tables are shared by every sheet and file,
+each capped in size. `rules` runs these on every row; the ID number, checked against the
 day, is the rules' own.
 """
 
@@ -15,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -43,25 +42,22 @@ class Issue:
 
 
 CellResult = tuple[str, Issue | None]    # normalised value ("" keeps nothing), problem
-NOTHING: CellResult = ("", None)
 
 
 class CellTable(dict[Cell, CellResult]):
     """Cell -> result, each distinct text checked once. Only text is kept: True, 1 and
     1.0 are equal keys to a dict but read differently, and numbers in these columns are
-    rare. `None` (an empty cell) yields NOTHING."""
+    rare."""
 
     def __init__(self, check: Callable[[Cell], CellResult]) -> None:
         super().__init__()
         self.check = check
-        self[None] = NOTHING
 
     def __missing__(self, raw: Cell) -> CellResult:
         result = self.check(raw)
         if type(raw) is str:
             if len(self) >= TABLE_LIMIT:
                 self.clear()
-                self[None] = NOTHING
             self[raw] = result
         return result
 
@@ -77,14 +73,8 @@ class CellCheck:
 
     @property
     def lookup(self) -> Callable[[Cell], CellResult]:
-        """The result of one cell (not None): from the table, or checked."""
+        """The result of one (non-empty) cell: from the table, or checked."""
         return self.table.__getitem__ if self.table is not None else self.check
-
-    def column(self, raw: Sequence[Cell]) -> list[CellResult]:
-        if self.table is not None:
-            return list(map(self.table.__getitem__, raw))
-        check = self.check
-        return [NOTHING if v is None else check(v) for v in raw]
 
 
 def cell_check(f: Field) -> CellCheck:
