@@ -18,14 +18,20 @@ SAFE_OPTIONS: dict[str, Any] = {"strings_to_formulas": False, "strings_to_urls":
 
 
 @contextmanager
-def atomic_workbook(path: Path, options: Mapping[str, Any] | None = None) -> Iterator[Workbook]:
-    """An xlsxwriter workbook moved over `path` when the block completes."""
+def atomic_workbook(path: Path, options: Mapping[str, Any] | None = None, *,
+                    durable: bool = False) -> Iterator[Workbook]:
+    """An xlsxwriter workbook moved over `path` when the block completes. `durable`: the
+    bytes reach the disk before the rename (a power cut then leaves the old file or the new
+    one); worth its few milliseconds for the summaries, not for hundreds of lists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     book = Workbook(str(tmp), {**SAFE_OPTIONS, **(options or {})})
     try:
         yield book
         book.close()
+        if durable:
+            with open(tmp, "rb") as written:
+                os.fsync(written.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import secrets
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,12 +30,9 @@ from xlsxwriter.utility import xl_range, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
 from engine import regions
+from engine.atomic import atomic_workbook
 from engine.figures import Figures, RegionFigures
 from engine.form import PERSONS, UNITS, CodeList, Form
-
-WORKBOOK_OPTIONS: dict[str, Any] = {
-    "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-}
 
 # ---- the summary's own words (labels of codes come from engine.form) --------------------
 
@@ -643,19 +638,10 @@ def write_summary(figures: Figures, path: Path, *, office: str) -> Path:
     """Write the summary workbook of `figures.region` to `path` and return the path.
 
     The workbook is written under a temporary name in the same folder and moved into
-    place, so `path` is either the previous file or the complete new one, never a part.
+    place (`engine.atomic`), so `path` is either the previous file or the complete new
+    one, never a part.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        wb = Workbook(str(tmp), WORKBOOK_OPTIONS)
+    with atomic_workbook(path, {"in_memory": True}, durable=True) as wb:
         _write_workbook(wb, figures, office)
-        wb.close()
-        with open(tmp, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
