@@ -114,7 +114,46 @@ _CATALOGUE: tuple[Rule, ...] = (
          "文件所属地区“{value}”不在本工作区“{expected}”的辖区内，未登记。"),
     Rule("F006", "internal_error", "error", "处理时出错",
          "处理这个文件时程序出错（{detail}），没有登记任何数据。原件已保存，请把本回执发给县区经办机构。"),
+    Rule("F007", "encrypted", "error", "文件设置了密码",
+         "文件设置了打开密码（已加密），无法读取；我们没有、也不需要这个密码。请去掉密码后重新保存再发送："
+         "Excel 点“文件→信息→保护工作簿→用密码进行加密”，清空密码后保存；"
+         "WPS 点“文件→文档加密→密码加密”，清空打开密码后保存。"),
+    Rule("F008", "format_refused", "error", "不接收的文件格式",
+         "{kind}（{suffix}）不能读取。请发送填好的登记表：用 Excel 或 WPS 打开，点“另存为”，"
+         "文件类型选“Excel 工作簿（*.xlsx）”，保存后再发送。"),
+    Rule("F009", "zero_bytes", "error", "空文件",
+         "文件是空的（0 字节），可能没有保存完或传送时出错。请在 Excel/WPS 中打开原文件，保存后重新发送。"),
+    Rule("F010", "incomplete", "error", "文件不完整",
+         "文件不完整（只收到了一部分，或者已经损坏），无法读取。请重新发送原文件；"
+         "如果还是不行，请用 Excel/WPS 打开后另存为 .xlsx 再发送。"),
 )
+
+# What F001 says the file is, by reason: the one place for these texts.
+UNREADABLE_DETAILS: dict[str, str] = {
+    "suffix": "不支持的文件类型 {suffix}",
+    "not_a_table": "文件内容不是 Excel、WPS 或 CSV 表格",
+    "html": "这是网页（HTML）格式的表格，只是扩展名为 {suffix}",
+    "zip": "这是一个压缩包，里面没有 Excel 工作簿",
+    "damaged": "文件已损坏",
+    "encoding": "无法识别 CSV 文件的文字编码，请另存为 .xlsx",
+    "binary": "文件内容不是文字，不是 CSV 表格",
+}
+
+# Formats we never read, by suffix: what F008 calls them.
+REFUSED_FORMATS: dict[str, str] = {
+    ".xlsb": "Excel 二进制工作簿",
+    ".et": "WPS 表格格式的文件",
+    ".ett": "WPS 表格模板",
+    ".wps": "WPS 文字文档（不是表格）",
+    ".wpt": "WPS 文字模板（不是表格）",
+    ".doc": "Word 文档（不是表格）",
+    ".docx": "Word 文档（不是表格）",
+    ".pdf": "PDF 文件（不是表格）",
+    ".numbers": "Numbers 表格",
+}
+
+# File-level problems that mean the file could not be read as a table at all.
+UNREADABLE_CODES = frozenset({"F001", "F007", "F008", "F009", "F010"})
 
 RULES: dict[str, Rule] = {r.code: r for r in _CATALOGUE}
 BY_NAME: dict[str, Rule] = {r.name: r for r in _CATALOGUE}
@@ -128,3 +167,8 @@ def problem(name: str, *, sheet: str = "", row: int = 0, column: str = "", field
     message = rule.message.format(column=column, value=text, sheet=sheet, **params)
     return Problem(rule=rule.code, severity=rule.severity, message=message, sheet=sheet, row=row,
                    column=column, field=field, value=text)
+
+
+def unreadable(reason: str, **params: object) -> Problem:
+    """F001 with the detail of `reason` (a key of UNREADABLE_DETAILS)."""
+    return problem("unreadable", detail=UNREADABLE_DETAILS[reason].format(**params))
