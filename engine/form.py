@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Literal
 
@@ -33,6 +34,10 @@ Kind = Literal[
     "phone",       # landline (or mobile)
     "region_code", # 12-digit village code of the row
 ]
+
+# A place column's level in an address (its group): 户口所在地 has 省 市 县, 常住地 down to 村.
+PlaceLevel = Literal["省", "市", "县", "乡镇", "村"]
+PLACE_LEVELS: tuple[PlaceLevel, ...] = ("省", "市", "县", "乡镇", "村")
 
 
 class Code(BaseModel):
@@ -196,6 +201,7 @@ class Field(BaseModel):
     prompt: str = ""          # the template's input message
     aliases: tuple[str, ...] = ()
     group: str = ""           # the header band above the label in the template
+    place: PlaceLevel | None = None  # a level of the address its group is (dropdowns cascade)
 
     @property
     def code_list(self) -> CodeList | None:
@@ -230,6 +236,19 @@ class Form(BaseModel):
     @cached_property
     def input_keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields if f.is_input)
+
+    @cached_property
+    def work_keys(self) -> frozenset[str]:
+        """The columns only a visit fills: a row with none of them is a roster row not yet visited."""
+        return frozenset(f.key for f in self.fields if f.is_input and not f.prefilled)
+
+    def started(self, values: Mapping[str, object]) -> bool:
+        """A row staff worked on, so the engine checks it: any column only a visit fills, or,
+        for persons, an ID on a row without a roster number (a person found at the door).
+        `values` holds only filled cells. The templates' live checks use the same definition
+        as a formula (`engine.live_checks.started`)."""
+        return not self.work_keys.isdisjoint(values) or (
+            self.kind == "persons" and not values.get("person_no") and "id_number" in values)
 
     def __getitem__(self, key: str) -> Field:
         return self.by_key[key]
@@ -276,21 +295,21 @@ PERSONS = Form(
               width=12, group="就业", prompt="从下拉列表选择；选 90 其他时在右侧说明"),
         Field(key="identity_other", label="个人身份其他说明", width=10, aliases=("个人身份其他",),
               group="就业", prompt="个人身份选 90 其他时必填"),
-        Field(key="hukou_province", label="户口所在地省", required=True, prefilled=True, width=10,
+        Field(key="hukou_province", label="户口所在地省", place="省", required=True, prefilled=True, width=10,
               aliases=("户口所在省",), group="户口所在地", prompt="省、自治区、直辖市，如 安徽省"),
-        Field(key="hukou_city", label="户口所在地市", required=True, prefilled=True, width=10,
+        Field(key="hukou_city", label="户口所在地市", place="市", required=True, prefilled=True, width=10,
               aliases=("户口所在市",), group="户口所在地", prompt="地、市、州，如 淮北市"),
-        Field(key="hukou_county", label="户口所在地县", required=True, prefilled=True, width=10,
+        Field(key="hukou_county", label="户口所在地县", place="县", required=True, prefilled=True, width=10,
               aliases=("户口所在县", "户口所在地区县"), group="户口所在地", prompt="区、县，如 濉溪县"),
-        Field(key="home_province", label="常住地省", required=True, prefilled=True, width=8,
+        Field(key="home_province", label="常住地省", place="省", required=True, prefilled=True, width=8,
               group="常住地地址", prompt="常住地所在省"),
-        Field(key="home_city", label="常住地市", required=True, prefilled=True, width=8,
+        Field(key="home_city", label="常住地市", place="市", required=True, prefilled=True, width=8,
               group="常住地地址", prompt="常住地所在市"),
-        Field(key="home_county", label="常住地县", required=True, prefilled=True, width=8,
+        Field(key="home_county", label="常住地县", place="县", required=True, prefilled=True, width=8,
               aliases=("常住地区县",), group="常住地地址", prompt="常住地所在区县"),
-        Field(key="home_town", label="常住地乡镇", prefilled=True, width=10, aliases=("常住地街道",),
+        Field(key="home_town", label="常住地乡镇", place="乡镇", prefilled=True, width=10, aliases=("常住地街道",),
               group="常住地地址", prompt="常住地所在乡镇或街道"),
-        Field(key="home_village", label="常住地村", prefilled=True, width=12, aliases=("常住地社区",),
+        Field(key="home_village", label="常住地村", place="村", prefilled=True, width=12, aliases=("常住地社区",),
               group="常住地地址", prompt="常住地所在村或社区"),
         Field(key="home_street", label="常住地街路巷门牌", required=True, prefilled=True, width=20,
               aliases=("常住所在地地址", "常住地址", "常住地地址", "详细地址", "门牌号"), group="常住地地址",

@@ -35,6 +35,13 @@ def region_names() -> dict[str, str]:
     return names
 
 
+@cache
+def current_region_names() -> dict[str, str]:
+    """6-digit region code -> name, the codes in force today (GB/T 2260), in code order."""
+    names = region_names()
+    return {code: names[code] for code in sorted(_idv.get_address_code()) if code in names}
+
+
 def check_digit(first17: str) -> str:
     """GB 11643's check character of 17 digits: sum of digit x 2^(17-i), mod 11.
 

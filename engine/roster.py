@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine import regions
 from engine.form import FORMS, Form
-from engine.identifiers import region_names
+from engine.places import split_place
 from engine.problems import Problem, problem
 from engine.reader import RawRow, cell_text, read_submission
 from engine.rules import RowContext, check_row, row_key
@@ -112,31 +112,6 @@ def _home(values: dict[str, str]) -> dict[str, str]:
         "home_county": values.get("county", ""), "home_town": values.get("town", ""),
         "home_village": values.get("village", ""), "home_street": street,
     }
-
-
-@cache
-def split_place(text: str) -> tuple[str, str, str]:
-    """'安徽省淮北市濉溪县' -> ('安徽省', '淮北市', '濉溪县'), by the names of the region table."""
-    levels = _place_names()
-    out: list[str] = []
-    rest = text.strip()
-    for names in levels:
-        match = next((rest[:n] for n in range(min(len(rest), 12), 1, -1) if rest[:n] in names), "")
-        out.append(match)
-        rest = rest[len(match):]
-    if not any(out):
-        return text.strip(), "", ""
-    return out[0], out[1], out[2] or rest
-
-
-@cache
-def _place_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    provinces: set[str] = set()
-    cities: set[str] = set()
-    counties: set[str] = set()
-    for code, name in region_names().items():
-        (provinces if code.endswith("0000") else cities if code.endswith("00") else counties).add(name)
-    return frozenset(provinces), frozenset(cities), frozenset(counties)
 
 
 def _duplicate(form: Form, ctx: RowContext, row: int, first: int) -> Problem:

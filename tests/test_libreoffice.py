@@ -31,27 +31,17 @@ from xlrd import compdoc
 
 from engine.demo import _write_rosters
 from engine.demo_data import Roster
+from engine.dropdowns import cascades, list_name, place_lists
 from engine.form import PERSONS, UNITS, Form
 from engine.identifiers import check_digit, credit_check_char
+from engine.live_checks import credit_check_wrong, id_check_digit_wrong, live_checks
 from engine.pipeline import process_file
 from engine.problems import BY_NAME
 from engine.reader import RawRow, read_submission
 from engine.roster import import_roster
 from engine.rules import RowContext, check_row
 from engine.templates import generate
-from engine.workbook import (
-    CASCADES,
-    CODES_SHEET,
-    FIRST_DATA_ROW,
-    IDENTITY_SHEET,
-    code_entry,
-    credit_check_wrong,
-    id_check_digit_wrong,
-    list_name,
-    live_checks,
-    place_lists,
-    row_refs,
-)
+from engine.workbook import CODES_SHEET, FIRST_DATA_ROW, IDENTITY_SHEET, code_entry, row_refs
 from engine.workspace import Workspace
 from tests.conftest import COUNTY, busiest_village, fill_like_staff, template_of
 
@@ -202,8 +192,8 @@ def _expected_validations(form: Form) -> dict[str, tuple[str, str, str]]:
             out[col] = ("list", f"代码_{f.code_list.name}", "stop")
         elif f.kind in ("id_number", "mobile"):
             out[col] = ("textLength", "", "stop")
-        if f.key in CASCADES:
-            out[col] = ("list", CASCADES[f.key].source(row_refs(fields)).lstrip("="), "warning")
+        if f.key in cascades(PERSONS):
+            out[col] = ("list", cascades(PERSONS)[f.key].source(row_refs(fields)).lstrip("="), "warning")
     return out
 
 
@@ -282,7 +272,7 @@ def test_cascade_lists_resolve_in_libreoffice(saved: Saved, soffice: LibreOffice
     sources = {str(dv.sqref).split(":")[0].rstrip("0123456789"): str(dv.formula1)
                for dv in sheet.data_validations.dataValidation}
     lists = dict(place_lists())
-    keys = list(CASCADES)
+    keys = list(cascades(PERSONS))
     expected: dict[str, object] = {}
     for i, case in enumerate(PLACE_CASES):
         row = FIRST_DATA_ROW + 1 + i
@@ -291,7 +281,7 @@ def test_cascade_lists_resolve_in_libreoffice(saved: Saved, soffice: LibreOffice
             col = _column_letter(PERSONS, key)
             sheet[f"{col}{row}"].value = chosen[key] or None
             source = Translator(f"={sources[col]}", origin=f"{col}{FIRST_DATA_ROW + 1}").translate_formula(f"{col}{row}")
-            cascade = CASCADES[key]
+            cascade = cascades(PERSONS)[key]
             entries = lists.get(list_name(cascade.level, [chosen[p] for p in cascade.parents]), ())
             expected[_scratch(sheet, row, 2 * j, f"=IFERROR(COLUMNS({source[1:]}),0)")] = len(entries)
             expected[_scratch(sheet, row, 2 * j + 1, f'=IFERROR(INDEX({source[1:]},1),"-")')] = \

@@ -15,9 +15,12 @@ import xlsxwriter
 
 from engine.demo import _write_rosters
 from engine.demo_data import Roster
+from engine.dropdowns import cascades, dropdown_lists, list_name, name_part_formula, place_lists
 from engine.form import PERSONS, UNITS, Form
 from engine.identifiers import check_digit
+from engine.live_checks import live_checks
 from engine.pipeline import process_file
+from engine.places import china_places, split_place
 from engine.problems import BY_NAME
 from engine.reader import read_submission
 from engine.roster import import_roster
@@ -29,26 +32,9 @@ from engine.templates import (
     template_path,
     write_village_workbook,
 )
-from engine.workbook import (
-    CASCADES,
-    CODES_SHEET,
-    FIRST_DATA_ROW,
-    MEMOISING,
-    RENDERING,
-    FormSheet,
-    Identity,
-    RenderedSheet,
-    china_places,
-    dropdown_lists,
-    list_name,
-    live_checks,
-    name_part_formula,
-    place_lists,
-    render_rows,
-    row_refs,
-    template_id,
-)
+from engine.workbook import CODES_SHEET, FIRST_DATA_ROW, Identity, row_refs, template_id
 from engine.workspace import Workspace
+from engine.xlsxwriter_ext import MEMOISING, RENDERING, FormSheet, RenderedSheet, render_rows
 from tests.conftest import busiest_village, fill_like_staff
 
 # An Excel name: a letter (CJK included) or _, then letters, digits, _ and .; not a cell reference.
@@ -100,13 +86,13 @@ def test_list_names_replace_what_a_name_cannot_hold() -> None:
 
 def test_cascade_sources_name_the_lists_of_the_columns_to_their_left() -> None:
     refs = row_refs([f for f in PERSONS.fields if not f.derived])
-    sources = {key: cascade.source(refs) for key, cascade in CASCADES.items()}
+    sources = {key: cascade.source(refs) for key, cascade in cascades(PERSONS).items()}
     province, city = refs["hukou_province"], refs["hukou_city"]
     assert sources["hukou_province"] == "=省_全部"
     assert sources["hukou_city"] == f'=INDIRECT("市_"&{province})'
     assert sources["hukou_county"] == f'=INDIRECT("县_"&{province}&"_"&{city})'
     assert sources["home_village"] == f'=INDIRECT("村_"&{refs["home_county"]}&"_"&{refs["home_town"]})'
-    assert set(CASCADES) <= set(PERSONS.keys)
+    assert set(cascades(PERSONS)) <= set(PERSONS.keys)
 
 
 def test_template_has_cascading_dropdowns_over_its_lists(county: Workspace, county_roster: Roster) -> None:
@@ -126,7 +112,7 @@ def test_template_has_cascading_dropdowns_over_its_lists(county: Workspace, coun
     fields = [f for f in PERSONS.fields if not f.derived]
     refs = row_refs(fields)
     validations = {str(dv.sqref).split(":")[0]: dv for dv in persons.data_validations.dataValidation}
-    for key, cascade in CASCADES.items():
+    for key, cascade in cascades(PERSONS).items():
         dv = validations[refs[key].replace("$", "")]
         assert (dv.type, "=" + str(dv.formula1), dv.errorStyle) == ("list", cascade.source(refs), "warning")
 
@@ -161,7 +147,7 @@ def test_memoised_formula_preparation_is_xlsxwriters_own() -> None:
     book = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
     plain, memoised = book.add_worksheet("plain"), book.add_worksheet("form", worksheet_class=FormSheet)
     refs = row_refs([f for f in PERSONS.fields if not f.derived])
-    formulas = [c.formula for c in live_checks(PERSONS, refs)] + [c.source(refs) for c in CASCADES.values()]
+    formulas = [c.formula for c in live_checks(PERSONS, refs)] + [c.source(refs) for c in cascades(PERSONS).values()]
     formulas += ["=XLOOKUP(A1,B:B,C:C)", "=_xlfn.STDEV.S(A1:A3)", "=代码_性别", "=SUM(A1:A3)"]
     assert MEMOISING
     for formula in formulas:
@@ -219,11 +205,48 @@ def _cells(sqref: str) -> list[tuple[str, tuple[int, int]]]:
     return out
 
 
-@pytest.mark.parametrize("key", sorted(CASCADES))
+def test_cascades_follow_the_forms_place_columns() -> None:
+    """Which columns are places is the form's; each list is keyed by the places above it,
+    乡镇 and 村 (listed per 淮北 county) from the county down."""
+    assert {k: (c.level, c.parents) for k, c in cascades(PERSONS).items()} == {
+        "hukou_province": ("省", ()),
+        "hukou_city": ("市", ("hukou_province",)),
+        "hukou_county": ("县", ("hukou_province", "hukou_city")),
+        "home_province": ("省", ()),
+        "home_city": ("市", ("home_province",)),
+        "home_county": ("县", ("home_province", "home_city")),
+        "home_town": ("乡镇", ("home_county",)),
+        "home_village": ("村", ("home_county", "home_town")),
+    }
+    assert cascades(UNITS) == {}
+
+
+@pytest.mark.parametrize(("written", "split"), [
+    ("安徽省淮北市濉溪县", ("安徽省", "淮北市", "濉溪县")),
+    ("北京市东城区", ("北京市", "北京市", "东城区")),           # a municipality is its own city
+    ("上海市上海市浦东新区", ("上海市", "上海市", "浦东新区")),
+    ("湖北省仙桃市", ("湖北省", "仙桃市", "仙桃市")),           # county-level city: its own county
+    ("广东省东莞市", ("广东省", "东莞市", "东莞市")),
+    ("安徽省濉溪县", ("安徽省", "淮北市", "濉溪县")),           # the city left out
+    ("香港特别行政区", ("香港特别行政区", "香港特别行政区", "香港特别行政区")),
+    ("安徽省巢湖市居巢区", ("安徽省", "巢湖市", "居巢区")),     # names since retired: kept whole
+    ("美国", ("美国", "", "")),                                 # abroad: kept
+])
+def test_roster_places_split_as_the_dropdowns_offer_them(written: str, split: tuple[str, str, str]) -> None:
+    assert split_place(written) == split
+    province, city, county = split
+    if province in china_places() and city in china_places()[province]:
+        assert county in china_places()[province][city]
+        lists = dict(place_lists())
+        assert city in lists[list_name("市", (province,))]
+        assert county in lists[list_name("县", (province, city))]
+
+
+@pytest.mark.parametrize("key", sorted(cascades(PERSONS)))
 def test_cascade_parents_are_to_the_left(key: str) -> None:
     """Staff fill left to right: a list depends only on columns already filled."""
     order = PERSONS.keys
-    assert all(order.index(parent) < order.index(key) for parent in CASCADES[key].parents)
+    assert all(order.index(parent) < order.index(key) for parent in cascades(PERSONS)[key].parents)
 
 
 # -- identity across form versions and regenerations ----------------------------------------
