@@ -212,6 +212,12 @@ class Field(BaseModel):
         """Staff fill it on a visited roster row (roster and derived columns are given)."""
         return not (self.roster or self.derived)
 
+    @property
+    def help_text(self) -> str:
+        """The prompt as staff see it (the template's input message, 填写说明): '（必填）' on
+        a required field."""
+        return f"{self.prompt}（必填）" if self.required and self.prompt else self.prompt
+
     def header_names(self) -> tuple[str, ...]:
         return (self.label, *self.aliases)
 

@@ -177,7 +177,7 @@ class FormWorkbook:
             for f in form.fields:
                 if f.prompt:
                     ws.write(r, 0, f"{form.sheet}：{f.label}", self.fmt.bold)
-                    ws.write(r, 1, f.prompt + ("（必填）" if f.required else ""), self.fmt.wrap)
+                    ws.write(r, 1, f.help_text, self.fmt.wrap)
                     r += 1
         r += 1
         ws.write(r, 0, "代码表", self.fmt.title)
@@ -301,7 +301,7 @@ class FormWorkbook:
         for c, f in enumerate(fields):
             if f.derived:
                 continue
-            options: dict[str, Any] = {"input_title": f.label[:32], "input_message": f.prompt[:MAX_PROMPT],
+            options: dict[str, Any] = {"input_title": f.label[:32], "input_message": f.help_text[:MAX_PROMPT],
                                        "error_title": f"{f.label}填写有误"[:32]}
             cascade = places.get(f.key)
             if cascade is not None and all(k in refs for k in cascade.parents):

@@ -162,6 +162,7 @@ def _facts(path: Path) -> dict[str, Any]:
         first_input = _column_letter(form, next(f.key for f in form.fields if f.prefilled))
         facts[form.sheet] = {
             "validations": _validations(ws),
+            "prompts": _prompts(ws),
             "live_checks": sorted((str(rng.sqref), tuple(r.formula)) for rng in ws.conditional_formatting
                                   for r in rng.rules),
             # openpyxl's flags say "protected": False means staff may sort and filter
@@ -175,6 +176,13 @@ def _facts(path: Path) -> dict[str, Any]:
             "roster_input": {style(f"{first_input}{r}") for r in roster_rows},
         }
     return facts
+
+
+def _prompts(sheet: Any) -> dict[str, tuple[bool, str, str]]:
+    """First column letter of each validated range -> (prompt shown, title, message)."""
+    return {str(rng).split(":")[0].rstrip("0123456789"): (bool(dv.showInputMessage), dv.promptTitle or "",
+                                                          dv.prompt or "")
+            for dv in sheet.data_validations.dataValidation for rng in str(dv.sqref).split()}
 
 
 def _column_letter(form: Form, key: str) -> str:
@@ -205,6 +213,9 @@ def test_template_has_what_the_form_asks(saved: Saved) -> None:
     for form in (PERSONS, UNITS):
         sheet = facts[form.sheet]
         assert sheet["validations"].items() >= _expected_validations(form).items()
+        for f in form.fields:    # every column staff fill says what to put there
+            if f.code_list is not None or f.prompt:
+                assert sheet["prompts"][_column_letter(form, f.key)] == (True, f.label, f.help_text), f.key
         assert sheet["protection"] == (True, False, False, None)
         assert sheet["header"] == ("@", True)
         assert sheet["roster_ids"] <= {("@", True)} and sheet["id_types"] <= {"str"}
