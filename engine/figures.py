@@ -32,6 +32,7 @@ class RegionFigures:
     employment: dict[str, int] = field(default_factory=dict)
     identity: dict[str, int] = field(default_factory=dict)
     unit_types: dict[str, int] = field(default_factory=dict)
+    daily: dict[str, int] = field(default_factory=dict)             # ISO day of first registration -> persons
     children: list[RegionFigures] = field(default_factory=list)
 
     @property
@@ -42,6 +43,10 @@ class RegionFigures:
     def units_completion(self) -> float:
         return self.units_registered / self.task_units if self.task_units else 0.0
 
+    def daily_list(self) -> list[tuple[dt.date, int]]:
+        """Persons registered per day, oldest first."""
+        return [(dt.date.fromisoformat(day), n) for day, n in sorted(self.daily.items())]
+
 
 @dataclass
 class Figures:
@@ -49,6 +54,12 @@ class Figures:
     files: dict[str, int]                                   # received, accepted, rejected
     daily: list[tuple[dt.date, int]] = field(default_factory=list)  # persons registered per day
     generated_at: dt.datetime = field(default_factory=dt.datetime.now)
+
+    def of(self, child: RegionFigures) -> Figures:
+        """The figures of one of the region's sub-regions, as if computed for it alone
+        (files are counted for the whole workspace either way)."""
+        return Figures(region=child, files=dict(self.files), daily=child.daily_list(),
+                       generated_at=self.generated_at)
 
     def status_json(self) -> dict[str, Any]:
         """The shape DESIGN.md fixes for `canbao status --json`."""

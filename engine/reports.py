@@ -27,7 +27,7 @@ def write_reports(ws: Workspace, region_code: str | None = None, *,
     written = [write_summary(figures, summary_path(ws, region.name), office=office)]
     if region.level == "city":
         for county in figures.region.children:
-            written.append(write_summary(ws.store.figures(county.code), summary_path(ws, county.name), office=office))
+            written.append(write_summary(figures.of(county), summary_path(ws, county.name), office=office))
     if villages is None:
         written += write_visit_lists(ws, region.code)
     else:

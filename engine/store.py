@@ -364,61 +364,8 @@ class Store:
     # -- figures ----------------------------------------------------------------------
 
     def figures(self, root: str) -> Figures:
-        """Progress of `root` and its sub-regions down to villages, from counts per village."""
-        prefix = regions.load().by_code[root].prefix
-        like = (prefix + "%",)
-        per_village: dict[str, RegionFigures] = defaultdict(lambda: RegionFigures("", "", "village"))
-
-        def add(sql: str, attr: str) -> None:
-            for code, n in self.db.execute(sql, like):
-                setattr(per_village[code], attr, getattr(per_village[code], attr) + n)
-
-        add("SELECT region_code, COUNT(*) FROM roster_persons WHERE region_code LIKE ? GROUP BY region_code", "task_persons")
-        add("SELECT r.region_code, COUNT(*) FROM roster_persons r JOIN persons p ON p.id_number = r.id_number "
-            "WHERE r.region_code LIKE ? GROUP BY r.region_code", "registered")
-        add("SELECT region_code, COUNT(*) FROM persons p WHERE region_code LIKE ? AND NOT EXISTS "
-            "(SELECT 1 FROM roster_persons r WHERE r.id_number = p.id_number) GROUP BY region_code", "new")
-        add("SELECT q.region_code, COUNT(*) FROM pending q WHERE q.region_code LIKE ? AND NOT EXISTS "
-            "(SELECT 1 FROM persons p WHERE q.kind = 'persons' AND p.id_number = q.row_key) "
-            "AND q.kind = 'persons' GROUP BY q.region_code", "returned")
-        add("SELECT r.region_code, COUNT(*) FROM roster_persons r WHERE r.region_code LIKE ? "
-            "AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = r.id_number) "
-            "AND NOT EXISTS (SELECT 1 FROM pending q WHERE q.kind = 'persons' AND q.row_key = r.id_number) "
-            "GROUP BY r.region_code", "missing")
-        add("SELECT region_code, COUNT(*) FROM roster_units WHERE region_code LIKE ? GROUP BY region_code", "task_units")
-        add("SELECT r.region_code, COUNT(*) FROM roster_units r JOIN units u ON u.unit_key = r.unit_key "
-            "WHERE r.region_code LIKE ? GROUP BY r.region_code", "units_registered")
-        add("SELECT region_code, COUNT(*) FROM units u WHERE region_code LIKE ? AND NOT EXISTS "
-            "(SELECT 1 FROM roster_units r WHERE r.unit_key = u.unit_key) GROUP BY region_code", "units_new")
-        for attr, column in (("pension", "pension"), ("medical", "medical"), ("uninsured", "uninsured_reason"),
-                             ("employment", "employment"), ("identity", "identity")):
-            self._breakdown(per_village, "persons", column, attr, like)
-        self._breakdown(per_village, "units", "unit_type", "unit_types", like)
-        for column in INSURANCE_KEYS[2:]:
-            for code, value, n in self.db.execute(
-                    f"SELECT region_code, {column}, COUNT(*) FROM persons WHERE region_code LIKE ? "
-                    f"AND {column} IS NOT NULL AND {column} != '0' GROUP BY region_code, {column}", like):
-                counts = per_village[code].other_insurance
-                counts[value] = counts.get(value, 0) + n
-        files = dict(self.db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
-        daily = [(dt.date.fromisoformat(d), n) for d, n in self.db.execute(
-            "SELECT substr(first_seen, 1, 10) AS d, COUNT(*) FROM persons WHERE region_code LIKE ? "
-            "GROUP BY d ORDER BY d", like)]
-        received = sum(files.values())
-        return Figures(
-            region=_roll_up(root, per_village),
-            files={"received": received, "accepted": files.get("accepted", 0) + files.get("partial", 0),
-                   "rejected": files.get("rejected", 0)},
-            daily=daily)
-
-    def _breakdown(self, per_village: dict[str, RegionFigures], kind: str, column: str, attr: str,
-                   like: tuple[str]) -> None:
-        table = TABLES[kind][0]
-        for code, value, n in self.db.execute(
-                f"SELECT region_code, {column}, COUNT(*) FROM {table} WHERE region_code LIKE ? "
-                f"AND {column} IS NOT NULL GROUP BY region_code, {column}", like):
-            counts: dict[str, int] = getattr(per_village[code], attr)
-            counts[value] = counts.get(value, 0) + n
+        """Progress of `root` and its sub-regions down to villages (see `region_figures`)."""
+        return region_figures(self.db, root)
 
     def backup(self, dest: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -428,8 +375,82 @@ class Store:
         target.close()
 
 
+# -- figures: one pass over each table, counted per village, rolled up (read-only) ----------
+
 _COUNTS = ("task_persons", "registered", "returned", "new", "missing", "task_units", "units_registered", "units_new")
-_BREAKDOWNS = ("pension", "medical", "other_insurance", "uninsured", "employment", "identity", "unit_types")
+_BREAKDOWNS = ("pension", "medical", "other_insurance", "uninsured", "employment", "identity", "unit_types", "daily")
+# RegionFigures attribute -> persons column, for the breakdowns of one code per person.
+_PERSON_CODES = (("pension", "pension"), ("medical", "medical"), ("uninsured", "uninsured_reason"),
+                 ("employment", "employment"), ("identity", "identity"))
+
+
+def region_figures(db: sqlite3.Connection, root: str) -> Figures:
+    """Progress of `root` and its sub-regions down to villages.
+
+    Each table is read once, restricted to the region, and counted per village here
+    (SQLite would join row by row through indexes, several times slower); the villages
+    are then summed up the region tree. The definitions (README, `canbao status`):
+    registered = roster persons with a current record; new = current records not on the
+    roster; returned = pending rows of persons without a current record, counted where
+    they were returned; missing = roster persons neither registered nor pending."""
+    prefix = regions.load().by_code[root].prefix
+    like = (prefix + "%",)
+    per_village: dict[str, RegionFigures] = defaultdict(lambda: RegionFigures("", "", "village"))
+    registered = {r[0] for r in db.execute("SELECT id_number FROM persons")}
+    pending = {r[0] for r in db.execute("SELECT row_key FROM pending WHERE kind = 'persons'")}
+    for code, key in db.execute("SELECT region_code, id_number FROM roster_persons WHERE region_code LIKE ?", like):
+        village = per_village[code]
+        village.task_persons += 1
+        if key in registered:
+            village.registered += 1
+        elif key not in pending:
+            village.missing += 1
+    for code, n in db.execute(
+            "SELECT q.region_code, COUNT(*) FROM pending q WHERE q.kind = 'persons' AND q.region_code LIKE ? "
+            "AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = q.row_key) GROUP BY q.region_code", like):
+        per_village[code].returned += n
+    _count_persons(db, like, per_village)
+    units = {r[0] for r in db.execute("SELECT unit_key FROM units")}
+    for code, key in db.execute("SELECT region_code, unit_key FROM roster_units WHERE region_code LIKE ?", like):
+        per_village[code].task_units += 1
+        per_village[code].units_registered += key in units
+    for code, new, kind in db.execute(
+            "SELECT region_code, NOT EXISTS (SELECT 1 FROM roster_units r WHERE r.unit_key = u.unit_key), unit_type "
+            "FROM units u WHERE region_code LIKE ?", like):
+        village = per_village[code]
+        village.units_new += new
+        if kind is not None:
+            village.unit_types[kind] = village.unit_types.get(kind, 0) + 1
+    files = dict(db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
+    region = _roll_up(root, per_village)
+    return Figures(
+        region=region,
+        files={"received": sum(files.values()), "accepted": files.get("accepted", 0) + files.get("partial", 0),
+               "rejected": files.get("rejected", 0)},
+        daily=region.daily_list())
+
+
+def _count_persons(db: sqlite3.Connection, like: tuple[str], per_village: dict[str, RegionFigures]) -> None:
+    """New persons and every breakdown of the current records, in one pass: the day of a
+    person's first registration, each one-code field, and injury/unemployment/maternity
+    (counted by code when not 0)."""
+    attrs = [attr for attr, _ in _PERSON_CODES]
+    columns = ", ".join(column for _, column in _PERSON_CODES)
+    others = ", ".join(INSURANCE_KEYS[2:])
+    sql = ("SELECT region_code, NOT EXISTS (SELECT 1 FROM roster_persons r WHERE r.id_number = p.id_number), "
+           f"substr(first_seen, 1, 10), {columns}, {others} FROM persons p WHERE region_code LIKE ?")
+    for code, new, day, *values in db.execute(sql, like):
+        village = per_village[code]
+        village.new += new
+        if day:
+            village.daily[day] = village.daily.get(day, 0) + 1
+        for attr, value in zip(attrs, values, strict=False):
+            if value is not None:
+                counts: dict[str, int] = getattr(village, attr)
+                counts[value] = counts.get(value, 0) + 1
+        for value in values[len(attrs):]:
+            if value is not None and value != "0":
+                village.other_insurance[value] = village.other_insurance.get(value, 0) + 1
 
 
 def _roll_up(code: str, per_village: Mapping[str, RegionFigures]) -> RegionFigures:
@@ -449,7 +470,7 @@ def _roll_up(code: str, per_village: Mapping[str, RegionFigures]) -> RegionFigur
         for attr in _COUNTS:
             setattr(out, attr, getattr(out, attr) + getattr(sub, attr))
         for attr in _BREAKDOWNS:
-            total = Counter(getattr(out, attr))
+            total: Counter[str] = Counter(getattr(out, attr))
             total.update(getattr(sub, attr))
             setattr(out, attr, dict(total))
     return out
