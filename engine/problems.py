@@ -135,7 +135,7 @@ UNREADABLE_DETAILS: dict[str, str] = {
     "html": "这是网页（HTML）格式的表格，只是扩展名为 {suffix}",
     "zip": "这是一个压缩包，里面没有 Excel 工作簿",
     "damaged": "文件已损坏",
-    "encoding": "无法识别 CSV 文件的文字编码，请另存为 .xlsx",
+    "encoding": "无法识别 CSV 文件的文字编码",
     "binary": "文件内容不是文字，不是 CSV 表格",
 }
 

@@ -1,8 +1,11 @@
 """Read whatever arrives into the same typed rows before any rule runs.
 
 .xlsx/.xlsm/.xls/.ods go through python-calamine (fast, reads values only: macros are
-never run, formulas never evaluated by us); .csv is decoded as UTF-8 (with or without
-BOM) or GB18030 (a superset of GBK). A sheet belongs to a form when one of its first
+never run, formulas never evaluated by us; an .xlsm's vbaProject is never even opened);
+.csv is decoded as UTF-8 (with or without BOM) or GB18030 (a superset of GBK). A file
+saved with the wrong extension (.xls content in an .xlsx) is read by its content. What
+cannot be read as data (encrypted, .xlsb/.et/.wps, empty, cut short, damaged, not a table)
+gets one file-level problem that says so and what to do; see `_diagnosis`. A sheet belongs to a form when one of its first
 rows holds enough of the form's headers (labels or aliases, in any order); the hidden
 identity sheet, when present, says which template, receipt or export the file is.
 """
@@ -13,17 +16,19 @@ import csv
 import datetime as dt
 import io
 import re
+import struct
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress, islice
+from itertools import chain, compress, islice, zip_longest
 from operator import itemgetter
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, PasswordError
 
 from engine.bulk import gc_paused
 from engine.form import FORMS, Form, normalize_text
-from engine.problems import Problem, problem
+from engine.problems import REFUSED_FORMATS, Problem, problem, unreadable
 from engine.workbook import CODES_SHEET, IDENTITY_SHEET, INSTRUCTIONS_SHEET, Identity
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -63,7 +68,11 @@ class Submission:
 
 
 class Unreadable(Exception):
-    """The file is not a spreadsheet we can read at all."""
+    """The file is not a spreadsheet we can read at all; `problem` says why, for its sender."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 def read_submission(path: Path, *, roster: bool = False) -> Submission:
@@ -71,7 +80,7 @@ def read_submission(path: Path, *, roster: bool = False) -> Submission:
     which has the roster's columns only (and 户口所在地 in one cell)."""
     sub = Submission(path)
     names: list[str] = []
-    candidates: list[tuple[str, list[str]]] = []
+    candidates: list[tuple[str, Form, list[str]]] = []   # sheets that look like a form's but lack columns
     try:
         for name, rows in _tables(path):     # one sheet in memory at a time
             names.append(name)
@@ -84,12 +93,15 @@ def read_submission(path: Path, *, roster: bool = False) -> Submission:
             if isinstance(found, FormSheet):
                 if sub.sheet(found.form.kind) is None:
                     sub.sheets.append(found)
-            elif found:
-                candidates.append((name, found))
+            elif found is not None:
+                candidates.append((name, *found))
     except Unreadable as exc:
-        return Submission(path, problems=[problem("unreadable", detail=str(exc))])
-    if not sub.sheets:
-        sub.problems.append(_no_form_problem([n for n in names if n not in SKIPPED_SHEETS], candidates))
+        return Submission(path, problems=[exc.problem])
+    # A form whose sheet lacks columns is not read at all, even when another form's sheet was:
+    # the units sheet alone must not pass for a file with no persons in it.
+    unmapped = [(name, lacking) for name, form, lacking in candidates if sub.sheet(form.kind) is None]
+    if unmapped or not sub.sheets:
+        sub.problems.append(_no_form_problem([n for n in names if n not in SKIPPED_SHEETS], unmapped))
     return sub
 
 
@@ -98,42 +110,146 @@ def read_submission(path: Path, *, roster: bool = False) -> Submission:
 
 def _tables(path: Path) -> Iterator[tuple[str, Iterator[Sequence[Cell]]]]:
     suffix = path.suffix.lower()
+    if suffix in REFUSED_FORMATS:
+        raise Unreadable(problem("format_refused", kind=REFUSED_FORMATS[suffix], suffix=suffix))
+    if suffix not in SUFFIXES:
+        raise Unreadable(unreadable("suffix", suffix=path.suffix or "（无扩展名）"))
     if suffix == ".csv":
         yield path.stem, iter(_read_csv(path))
         return
-    if suffix not in SPREADSHEET_SUFFIXES:
-        raise Unreadable(f"不支持的文件类型 {path.suffix or '（无扩展名）'}")
+    book = _open_book(path)
+    for name in list(book.sheet_names):
+        yield name, _sheet_rows(book, path, name)
+
+
+def _open_book(path: Path) -> CalamineWorkbook:
+    """The workbook by its extension, else by its content (an .xls saved under .xlsx, or back)."""
+    if _ole_cut_short(path):    # calamine reads what is there and says nothing of the rest
+        raise Unreadable(problem("incomplete"))
     try:
-        book = CalamineWorkbook.from_path(str(path))
-        names = list(book.sheet_names)
+        return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files
-        raise Unreadable(_reason(exc)) from exc
-    for name in names:
-        yield name, _sheet_rows(book, name)
+        first = exc
+    if _head(path)[:4] in (_OLE2_MAGIC[:4], _ZIP_MAGIC) and not isinstance(first, PasswordError):
+        try:
+            with path.open("rb") as f:
+                return CalamineWorkbook.from_filelike(f)
+        except Exception:
+            pass
+    raise Unreadable(_diagnosis(path, first)) from first
 
 
-def _sheet_rows(book: CalamineWorkbook, name: str) -> Iterator[Sequence[Cell]]:
+def _sheet_rows(book: CalamineWorkbook, path: Path, name: str) -> Iterator[Sequence[Cell]]:
     """A sheet's rows, loaded on the first row asked for. Once the last row is read the
     sheet's cells (calamine holds the whole sheet) are let go: a county's sheet is over
     200 MB there, and the rows it became should not have to share memory with it."""
     try:
         rows = book.get_sheet_by_name(name).iter_rows()
     except Exception as exc:
-        raise Unreadable(_reason(exc)) from exc
+        raise Unreadable(_diagnosis(path, exc)) from exc
     yield from rows
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc).lower()
-    if "password" in text or "encrypt" in text or "cfb" in text:
-        return "文件已加密或设置了打开密码"
-    if "zip" in text or "eof" in text:
-        return "文件不完整或已损坏"
-    return "文件已损坏或不是表格文件"
+# -- files that cannot be read ----------------------------------------------------------
+
+_OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")   # .xls, and encrypted .xlsx (an OLE file too)
+_ZIP_MAGIC = b"PK\x03\x04"                        # .xlsx, .xlsm, .ods
+_WORKBOOK_PARTS = ("xl/workbook.xml", "xl/workbook.bin", "content.xml")
+
+
+def _head(path: Path, size: int = 512) -> bytes:
+    try:
+        with path.open("rb") as f:
+            return f.read(size)
+    except OSError:
+        return b""
+
+
+def _diagnosis(path: Path, exc: Exception) -> Problem:
+    """Why calamine could not read the file, judged from its bytes, for its sender."""
+    head = _head(path)
+    if not head:
+        return problem("zero_bytes")
+    if isinstance(exc, PasswordError) or (head.startswith(_OLE2_MAGIC) and _encrypted(path)):
+        return problem("encrypted")
+    if head.startswith(_OLE2_MAGIC):
+        # An OLE file is written in whole 512-byte sectors: one that is not was cut short.
+        return problem("incomplete") if path.stat().st_size % 512 else unreadable("damaged")
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return problem("incomplete")    # a zip's directory is written last
+        return unreadable("damaged") if names.intersection(_WORKBOOK_PARTS) else unreadable("zip")
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        return unreadable("html", suffix=path.suffix)
+    return unreadable("not_a_table")
+
+
+def _ole_cut_short(path: Path) -> bool:
+    """An OLE file (.xls) shorter than its own allocation table says: the end is missing.
+
+    The header lists the table's sectors (the first 109 there, the rest in a chain of
+    DIFAT sectors); the last sector the table marks as used must be inside the file."""
+    head = _head(path)
+    if not head.startswith(_OLE2_MAGIC) or len(head) < 512:
+        return False
+    size = path.stat().st_size
+    sector = 1 << struct.unpack_from("<H", head, 0x1E)[0]
+    if sector not in (512, 4096):
+        return False
+    fat_count, difat_start, difat_count = struct.unpack_from("<I4xII", head, 0x2C)
+    per_sector = sector // 4
+    fat = list(struct.unpack_from("<109I", head, 0x4C))[:fat_count]
+    used = 0
+    with path.open("rb") as f:
+        def read(index: int) -> tuple[int, ...] | None:
+            """Sector `index` as 32-bit entries, None when the file ends before it."""
+            nonlocal used
+            used = max(used, index)
+            f.seek(sector * (index + 1))
+            data = f.read(sector)
+            return struct.unpack(f"<{per_sector}I", data) if len(data) == sector else None
+
+        for _ in range(min(difat_count, 1 << 16)):      # the rest of the table's sectors
+            if len(fat) >= fat_count or difat_start >= _MAX_SECTOR:
+                break
+            if (entries := read(difat_start)) is None:
+                return True
+            fat.extend(entries[:-1])
+            difat_start = entries[-1]
+        for n, index in enumerate(fat[:fat_count]):
+            if index >= _MAX_SECTOR or (entries := read(index)) is None:
+                return True
+            marked = [i for i, e in enumerate(entries) if e != _FREE_SECTOR]
+            if marked:
+                used = max(used, n * per_sector + marked[-1])
+    return bool(size < sector * (used + 2))
+
+
+_MAX_SECTOR = 0xFFFFFFFA
+_FREE_SECTOR = 0xFFFFFFFF
+
+
+def _encrypted(path: Path) -> bool:
+    """An OLE file holding an encrypted Office Open XML package (what Excel and WPS write
+    when a workbook has an opening password), whatever its extension."""
+    from xlrd.compdoc import CompDoc  # read-only OLE directory parser; only for failed files
+
+    try:
+        names = {entry.name for entry in CompDoc(path.read_bytes(), logfile=io.StringIO()).dirlist}
+    except Exception:  # a damaged directory: not something we can call encrypted
+        return False
+    return {"EncryptionInfo", "EncryptedPackage"} <= names
 
 
 def _read_csv(path: Path) -> list[list[Cell]]:
     data = path.read_bytes()
+    if not data:
+        raise Unreadable(problem("zero_bytes"))
+    if b"\x00" in data[:4096]:
+        raise Unreadable(unreadable("binary"))
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -141,8 +257,11 @@ def _read_csv(path: Path) -> list[list[Cell]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise Unreadable("无法识别文字编码，请另存为 UTF-8 或 .xlsx")
-    return [list(r) for r in csv.reader(io.StringIO(text))]
+        raise Unreadable(unreadable("encoding"))
+    try:
+        return [list(r) for r in csv.reader(io.StringIO(text))]
+    except csv.Error as exc:   # e.g. a field over the csv module's size limit: not a table
+        raise Unreadable(unreadable("binary")) from exc
 
 
 # -- sheets -------------------------------------------------------------------------------
@@ -187,26 +306,38 @@ def required_columns(form: Form) -> list[str]:
     return [f.key for f in form.fields if f.required]
 
 
-def _match_sheet(name: str, rows: Iterator[Sequence[Cell]], roster: bool = False) -> FormSheet | list[str]:
-    """The sheet as a FormSheet, or the columns it lacks when it looks like a form sheet."""
+def _match_sheet(name: str, rows: Iterator[Sequence[Cell]], roster: bool = False
+                 ) -> FormSheet | tuple[Form, list[str]] | None:
+    """The sheet as a FormSheet; the form and the columns it lacks when it looks like a form
+    sheet; None when it does not.
+
+    The header is one row, or two: offices draw forms with each column's label either in the
+    lower header row or, merged down over both rows, in the upper one (which then also holds
+    the labels of column groups); a merged cell's text is in its top cell only."""
     head = list(islice(rows, HEADER_SCAN_ROWS))
     best: tuple[int, Form, dict[str, int], int] | None = None
     for r, cells in enumerate(head):
-        for form in FORMS.values():
-            columns = _match_header(cells, form, roster)
-            if len(columns) >= 3 and (best is None or len(columns) > best[0]):
-                best = (len(columns), form, columns, r)
+        for line in (cells, _under(head[r - 1], cells)) if r else (cells,):
+            for form in FORMS.values():
+                columns = _match_header(line, form, roster)
+                if len(columns) >= 3 and (best is None or len(columns) > best[0]):
+                    best = (len(columns), form, columns, r)
     if best is None:
-        return []
+        return None
     _, form, columns, header_row = best
     needed = ROSTER_REQUIRED[form.kind] if roster else required_columns(form)
     lacking = [form[k].label for k in needed if k not in columns]
     if lacking:
-        return lacking
+        return form, lacking
     sheet = FormSheet(form=form, name=name, columns=columns)
     sheet.rows.extend(_data_rows(chain(head[header_row + 1:], rows), columns, header_row + 1,
                                  own=set(columns) <= set(form.keys)))
     return sheet
+
+
+def _under(upper: Sequence[Cell], lower: Sequence[Cell]) -> list[Cell]:
+    """Two header rows as one: the lower row's label, or the upper one's where it has none."""
+    return [low if low not in (None, "") else up for up, low in zip_longest(upper, lower)]
 
 
 def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int, own: bool) -> list[RawRow]:
