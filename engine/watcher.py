@@ -13,6 +13,13 @@ inbox into the archive); the watcher decides *when* a file is ready:
 - a file that is still in the inbox after `handle` returned is not taken again until
   its size or mtime changes.
 
+`on_batch` (the summary refresh) is debounced: it runs once the worker has been idle
+for `_BATCH_QUIET` with no file on its way (being written, or waiting for its
+stability check), so a flood of files is one batch; at most every `_BATCH_MAX_WAIT`
+seconds during a long flood; and, when it is slow, no more often than keeps its own
+time at about `_BATCH_SHARE` of the whole (a trickle of files one by one is not a
+refresh per file).
+
 `Watcher.run_once` processes what is in the inbox now; `Watcher.run` follows file
 system events (watchdog) until a stop event is set, with one thread doing the work.
 `WatchLock` keeps a second watcher off the same workspace.
@@ -62,7 +69,9 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _MIN_DELAY = 0.05  # never look at a changing file again sooner than this
 _INCOMPLETE_RETRY = 1.0  # how often a file that is not complete yet is looked at again
 _TICK = 0.2  # how often the worker checks the stop event when idle
-_BATCH_QUIET = 1.0  # on_batch runs once nothing was processed for this long
+_BATCH_QUIET = 1.0  # on_batch runs once nothing was processed for this long, and nothing is on its way
+_BATCH_MAX_WAIT = 300.0  # ... or once its first result is this old, even while files keep coming
+_BATCH_SHARE = 0.1  # on_batch may take about this share of the time: the next call waits 9x the last one's
 
 
 # --- which files are candidates -------------------------------------------------------
@@ -196,6 +205,11 @@ class _PathQueue:
     def __len__(self) -> int:
         with self._cond:
             return len(self._due)
+
+    def holds_other_than(self, paths: set[Path]) -> bool:
+        """Whether a path not in `paths` is waiting."""
+        with self._cond:
+            return any(path not in paths for path in self._due)
 
     def put(self, path: Path, delay: float = 0.0) -> None:
         with self._cond:
@@ -349,7 +363,9 @@ class Watcher:
         self._is_complete = is_complete or looks_complete
         self._looks: dict[Path, _Look] = {}
         self._handled: dict[Path, Signature] = {}
+        self._stalled: set[Path] = set()  # stable but not complete: not "on its way" for on_batch
         self._unsupported_seen: set[Path] = set()
+        self._next_report = 0.0  # time.monotonic() before which on_batch is not called again
 
     # public entry points
 
@@ -383,6 +399,7 @@ class Watcher:
             raise FileNotFoundError(f"inbox folder not found: {self.inbox}")
         queue = _PathQueue()
         observer = _start_observer(self.inbox, queue, polling=self.polling)
+        log.info("watching %s (%s)", self.inbox, "polling" if isinstance(observer, PollingObserver) else "file events")
         try:
             self._serve(queue, stop)
         finally:
@@ -394,23 +411,31 @@ class Watcher:
     def _serve(self, queue: _PathQueue, stop: threading.Event) -> None:
         batch: BatchResult = []
         next_rescan = 0.0
-        last_work = time.monotonic()
+        started = last_work = time.monotonic()
         while not stop.is_set():
             if time.monotonic() >= next_rescan:
                 self._enqueue_all(queue)
                 next_rescan = time.monotonic() + self.rescan_every
                 self.ready.set()
             path = queue.get(timeout=_TICK)
-            if path is None:
-                if batch and time.monotonic() - last_work >= _BATCH_QUIET:
-                    self._report(batch)
-                    batch = []
-                continue
-            result = self._step(path, queue)
+            result = None if path is None else self._step(path, queue)
             if result is not None:
+                if not batch:
+                    started = time.monotonic()
                 batch.append(result)
                 last_work = time.monotonic()
+            if batch and self._batch_done(queue, started, last_work, idle=path is None):
+                self._report(batch)
+                batch = []
         self._report(batch)
+
+    def _batch_done(self, queue: _PathQueue, started: float, last_work: float, *, idle: bool) -> bool:
+        """Whether the results gathered since `started` should go to on_batch now."""
+        now = time.monotonic()
+        if now - started >= _BATCH_MAX_WAIT:
+            return True
+        return (idle and now - last_work >= _BATCH_QUIET and now >= self._next_report
+                and not queue.holds_other_than(self._stalled))
 
     def _enqueue_all(self, queue: _PathQueue) -> None:
         for path in self._candidates():
@@ -429,10 +454,13 @@ class Watcher:
     def _report(self, batch: BatchResult) -> None:
         if not batch or self._on_batch is None:
             return
+        start = time.monotonic()
         try:
             self._on_batch(batch)
         except Exception as exc:
             log.error("on_batch failed after %d files (%s)", len(batch), type(exc).__name__)
+        end = time.monotonic()
+        self._next_report = end + (end - start) * (1 - _BATCH_SHARE) / _BATCH_SHARE
 
     # deciding whether a file is ready
 
@@ -452,10 +480,12 @@ class Watcher:
             del self._handled[path]
         for path in [path for path in self._looks if path not in present]:
             del self._looks[path]
+        self._stalled &= present
         self._unsupported_seen &= present
 
     def _assess(self, path: Path) -> float | None:
         """None: nothing to do; 0: ready now; > 0: look again after that many seconds."""
+        self._stalled.discard(path)
         stat = _stat_file(path)
         if stat is None:
             self._forget(path)
@@ -473,6 +503,7 @@ class Watcher:
         if wait > 0:
             return wait
         if not self._complete(path):
+            self._stalled.add(path)
             return max(self.settle, _INCOMPLETE_RETRY)
         return 0.0
 

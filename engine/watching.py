@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,7 +79,10 @@ def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: t
         if changed:
             # A batch of village files refreshes those villages' lists; anything else, all of them.
             villages = None if any(not o.village for o in changed) else {o.village for o in changed}
+            start = time.perf_counter()
             write_reports(ws, villages=villages)
+            log.info("summaries refreshed after %d files (%s villages) in %.1f s", len(results),
+                     "all" if villages is None else len(villages), time.perf_counter() - start)
             say(f"已刷新汇总表和待入户名单：{ws.outbox}")
 
     polling = polling or on_network_fs(ws.inbox)

@@ -336,6 +336,53 @@ def test_fifty_files_dropped_at_once_are_each_handled_once(
     assert sorted(recorder.calls) == names
     assert sorted(batches.results()) == names
     assert sum(len(batch) for batch in batches.batches) == 50
+    assert len(batches.batches) <= 2, "a flood is one batch (one summary refresh), not one per file"
+
+
+def test_a_trickle_of_files_is_reported_in_few_batches(inbox: Path, recorder: Recorder) -> None:
+    """Files landing one by one, the next before the last one's batch went quiet: one batch,
+    since a file on its way (not yet stable) keeps the batch open."""
+    names = [f"village-{i:02d}.csv" for i in range(6)]
+    batches = Batches()
+    with watching(inbox, recorder, on_batch=batches, min_age=0.8, settle=0.4):
+        for name in names:
+            (inbox / name).write_bytes(f"{name}\n".encode())
+            time.sleep(1.5)   # longer than the quiet (1 s), shorter than it + the stability wait
+        assert wait_until(lambda: len(batches.results()) >= len(names))
+    assert sorted(batches.results()) == names
+    assert len(batches.batches) <= 2
+
+
+def test_a_slow_batch_callback_is_not_repeated_for_every_file(inbox: Path, recorder: Recorder) -> None:
+    """Files far enough apart to be a batch each: a slow on_batch (a summary refresh) waits
+    until about nine times its own duration has passed, and takes the files of that time at once."""
+    names = [f"village-{i:02d}.csv" for i in range(4)]
+    batches = Batches()
+
+    def slow(batch: list[tuple[Path, object]]) -> None:
+        time.sleep(0.5)
+        batches(batch)
+
+    with watching(inbox, recorder, on_batch=slow):
+        for name in names:
+            (inbox / name).write_bytes(f"{name}\n".encode())
+            time.sleep(1.6)   # longer than the stability wait + the quiet
+        assert wait_until(lambda: len(batches.results()) >= len(names))
+    assert sorted(batches.results()) == names
+    assert len(batches.batches) < len(names)
+
+
+def test_a_file_that_never_completes_does_not_hold_back_the_batch(
+    inbox: Path, recorder: Recorder
+) -> None:
+    whole = xlsx_bytes()
+    batches = Batches()
+    with watching(inbox, recorder, on_batch=batches):
+        (inbox / "cut.xlsx").write_bytes(whole[: len(whole) // 2])
+        (inbox / "a.csv").write_bytes(b"a\n")
+        assert wait_until(lambda: "a.csv" in batches.results())
+    assert recorder.calls == ["a.csv"]
+    assert (inbox / "cut.xlsx").exists()
 
 
 def test_a_failing_file_does_not_stop_the_others(inbox: Path, tmp_path: Path) -> None:
