@@ -85,7 +85,7 @@ _KINDS: dict[str, dict[str, Any]] = {
     "text": {},
     "count": {"num_format": "#,##0"},
     "rate": {"num_format": "0.0%"},
-    "date": {"num_format": "yyyy-mm-dd", "align": "center"},
+    "date": {"num_format": 'yyyy"年"m"月"d"日"', "align": "center"},
 }
 _STYLES: dict[str, dict[str, Any]] = {
     "row": {},
@@ -99,17 +99,21 @@ _SPECIAL: dict[str, dict[str, Any]] = {
     "section": {"bold": True, "font_size": 11},
     "note": {"font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"},
 }
-_BAR = {"type": "data_bar", "bar_color": "#5B9BD5", "data_bar_2010": False,
+_BAR = {"type": "data_bar", "bar_color": "#9DC3E6", "bar_solid": True, "bar_border_color": "#5B9BD5",
         "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1}
 _SCALE = {"type": "3_color_scale", "min_type": "num", "min_value": 0, "min_color": "#F8696B",
           "mid_type": "num", "mid_value": 0.5, "mid_color": "#FFEB84",
           "max_type": "num", "max_value": 1, "max_color": "#63BE7B"}
-_CHART_SIZE = {"width": 760, "height": 320}
+_BAR_HEIGHT = 26         # pixels per region in the completion chart
+_CHART_MARGIN = 90      # pixels of title and axis around the bars
 _COLORS = ("#4472C4", "#ED7D31")
 _LINE_HEIGHT = 13.5     # points per line of 10-point text
 _TITLE_HEIGHT = 30
 _TABLE_TOP = 2          # title and subtitle above every table
 _HEADER_WIDTH = 8       # a longer header wraps instead of widening its column
+# A4 landscape with the margins of _print_setup, in points: what one page holds at 100%.
+_PAGE_WIDTH, _PAGE_HEIGHT = 842 - 0.8 * 72, 595 - 1.1 * 72
+_DEFAULT_ROW = 15       # points
 
 
 class _Formats:
@@ -140,6 +144,8 @@ class _Sheet:
     fmt: _Formats
     widths: dict[int, float] = field(default_factory=dict)
     wraps: list[tuple[int, int, int, str]] = field(default_factory=list)   # row, first, last col, text
+    heights: dict[int, float] = field(default_factory=dict)                 # rows not of the default height
+    charts: list[tuple[int, Any, int]] = field(default_factory=list)        # row, chart, height in pixels
 
     def fit(self, col: int, width: float) -> None:
         self.widths[col] = max(self.widths.get(col, 0.0), width)
@@ -158,6 +164,14 @@ class _Sheet:
     def note(self, row: int, text: str, span: int) -> None:
         self.wrapped(row, 0, span - 1, text, self.fmt.note)
 
+    def chart(self, row: int, chart: Any, height: int) -> None:
+        """A chart below the table, as wide as the table, placed when the sheet is finished."""
+        self.charts.append((row, chart, height))
+
+    def set_height(self, row: int, points: float) -> None:
+        self.ws.set_row(row, points)
+        self.heights[row] = points
+
     def finish(self, title: str, subtitle: str, *, span: int, repeat_to: int,
                freeze: tuple[int, int]) -> None:
         ws = self.ws
@@ -166,12 +180,29 @@ class _Sheet:
                 ws.merge_range(row, 0, row, span - 1, text, fmt)
             else:
                 ws.write_string(row, 0, text, fmt)
-        ws.set_row(0, _TITLE_HEIGHT)
+        self.set_height(0, _TITLE_HEIGHT)
         for col, width in self.widths.items():
             ws.set_column(col, col, width)
         self._grow_wrapped_rows()
+        chart_alone = self._place_charts(span)
         ws.freeze_panes(*freeze)
-        _print_setup(ws, repeat_to)
+        # A table that fits on the first page, with its chart on the next, repeats no headers.
+        _print_setup(ws, None if chart_alone else repeat_to)
+
+    def _place_charts(self, span: int) -> bool:
+        """Each chart as wide as the table; one that would not fit under the table on the
+        first printed page starts the second page instead of being cut in two (then True)."""
+        width_px = sum(_pixels(self.widths.get(c, 8.43)) for c in range(span))
+        scale = min(1.0, _PAGE_WIDTH / (width_px * 0.75))     # fit_to_pages(1, 0) shrinks a wide table
+        broken = False
+        for row, chart, height in self.charts:
+            chart.set_size({"width": width_px - 8, "height": height})
+            above = sum(self.heights.get(r, _DEFAULT_ROW) for r in range(row))
+            if (above + height * 0.75) * scale > _PAGE_HEIGHT:
+                self.ws.set_h_pagebreaks([row])
+                broken = True
+            self.ws.insert_chart(row, 0, chart, {"x_offset": 4, "y_offset": 4})
+        return broken
 
     def _grow_wrapped_rows(self) -> None:
         lines: dict[int, int] = {}
@@ -179,14 +210,20 @@ class _Sheet:
             room = sum(self.widths.get(c, 8.43) for c in range(first, last + 1)) - 1
             lines[row] = max(lines.get(row, 1), math.ceil(_display_width(text) / max(room, 1)))
         for row, n in lines.items():
-            self.ws.set_row(row, n * _LINE_HEIGHT + 4)
+            self.set_height(row, n * _LINE_HEIGHT + 4)
 
 
-def _print_setup(ws: Any, repeat_to: int) -> None:
+def _pixels(width: float) -> int:
+    """Pixels of a column `width` characters wide (Excel's rule for the default font)."""
+    return int(width * 7 + 5) if width >= 1 else int(width * 12)
+
+
+def _print_setup(ws: Any, repeat_to: int | None) -> None:
     ws.set_paper(9)                 # A4
     ws.set_landscape()
     ws.fit_to_pages(1, 0)           # one page wide, as many tall as needed
-    ws.repeat_rows(0, repeat_to)
+    if repeat_to is not None:
+        ws.repeat_rows(0, repeat_to)
     ws.set_footer(_FOOTER)
     ws.center_horizontally()
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
@@ -477,24 +514,27 @@ def _write_progress(book: _Book) -> None:
     sheet.note(table.row + 1, note, span)
     if root.children:
         chart = _rate_chart(book, table, last, f"各{_child_label(root.level)}完成率")
-        sheet.ws.insert_chart(table.row + 3, 0, chart, {"x_offset": 4, "y_offset": 4})
+        sheet.chart(table.row + 3, chart, _CHART_MARGIN + _BAR_HEIGHT * len(root.children))
     book.finish(sheet, "进度汇总表", span=span, repeat_to=table.first - 1, freeze=(table.first, 2))
 
 
 def _rate_chart(book: _Book, table: _Table, last: int, title: str) -> Any:
-    chart = book.wb.add_chart({"type": "column"})
+    """Horizontal bars, one per region in the table's order, names readable beside them."""
+    chart = book.wb.add_chart({"type": "bar"})
     rate, name = table.col("完成率"), table.col(_NAME)
     chart.add_series({
         "name": "完成率",
         "categories": [PROGRESS_SHEET, table.first, name, last, name],
         "values": [PROGRESS_SHEET, table.first, rate, last, rate],
         "fill": {"color": _COLORS[0]},
-        "data_labels": {"value": True, "num_format": "0.0%"},
+        "gap": 60,
+        "data_labels": {"value": True, "num_format": "0.0%", "position": "outside_end"},
     })
     chart.set_title({"name": title, "name_font": {"size": 12}})
-    chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
+    chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1, "major_unit": 0.2,
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 10}})
     chart.set_legend({"none": True})
-    chart.set_size(_CHART_SIZE)
     return chart
 
 
@@ -582,6 +622,7 @@ def _write_daily(book: _Book) -> None:
         total += count
         cumulative = f"=B{row + 1}" if row == first else f"=C{row}+B{row + 1}"
         sheet.ws.write_datetime(row, 0, dt.datetime.combine(day, dt.time()), fmt.cell("date"))
+        sheet.fit(0, _display_width(f"{day.year}年{day.month}月{day.day}日") + 2)
         sheet.ws.write_number(row, 1, count, fmt.cell("count"))
         sheet.ws.write_formula(row, 2, cumulative, fmt.cell("count"), total)
     last = first + len(days) - 1
@@ -590,7 +631,8 @@ def _write_daily(book: _Book) -> None:
         sheet.ws.write_formula(last + 1, 1, f"=SUM({xl_range(first, 1, last, 1)})",
                                fmt.cell("count", "total"), total)
         sheet.ws.write_blank(last + 1, 2, None, fmt.cell("count", "total"))
-        sheet.ws.insert_chart(_TABLE_TOP, len(headers) + 1, _daily_chart(book, first, last))
+        sheet.ws.insert_chart(_TABLE_TOP, len(headers) + 1, _daily_chart(book, first, last),
+                              {"x_offset": 8})
     else:
         sheet.text(first, 0, _NO_DAILY, fmt.note)
     book.finish(sheet, "每日登记进度表", span=len(headers) + 10, repeat_to=_TABLE_TOP,
@@ -598,19 +640,23 @@ def _write_daily(book: _Book) -> None:
 
 
 def _daily_chart(book: _Book, first: int, last: int) -> Any:
-    chart = book.wb.add_chart({"type": "line"})
-    for col, color in zip((1, 2), _COLORS, strict=True):
-        chart.add_series({
-            "name": [DAILY_SHEET, _TABLE_TOP, col],
-            "categories": [DAILY_SHEET, first, 0, last, 0],
-            "values": [DAILY_SHEET, first, col, last, col],
-            "line": {"color": color, "width": 2},
-            "y2_axis": col == 2,
-        })
+    """Registrations per day as columns, the running total as a line with markers on the
+    right-hand axis: readable from the first day on, when a line alone would be a dot."""
+    chart = book.wb.add_chart({"type": "column"})
+    series = {"categories": [DAILY_SHEET, first, 0, last, 0]}
+    chart.add_series({**series, "name": [DAILY_SHEET, _TABLE_TOP, 1], "values": [DAILY_SHEET, first, 1, last, 1],
+                      "fill": {"color": _COLORS[0]}, "gap": 80})
+    line = book.wb.add_chart({"type": "line"})
+    line.add_series({**series, "name": [DAILY_SHEET, _TABLE_TOP, 2], "values": [DAILY_SHEET, first, 2, last, 2],
+                     "line": {"color": _COLORS[1], "width": 2.25},
+                     "marker": {"type": "circle", "size": 6, "fill": {"color": _COLORS[1]},
+                                "border": {"color": _COLORS[1]}},
+                     "y2_axis": True})
+    chart.combine(line)
     chart.set_title({"name": "每日登记进度", "name_font": {"size": 12}})
-    chart.set_x_axis({"date_axis": True, "num_format": "m月d日"})
-    chart.set_y_axis({"name": "当日登记人数", "num_format": "#,##0"})
-    chart.set_y2_axis({"name": "累计登记人数", "num_format": "#,##0"})
+    chart.set_x_axis({"num_format": 'm"月"d"日"', "text_axis": True})
+    chart.set_y_axis({"name": "当日登记人数", "num_format": "#,##0", "min": 0})
+    line.set_y2_axis({"name": "累计登记人数", "num_format": "#,##0", "min": 0})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 640, "height": 320})
     return chart

@@ -368,3 +368,16 @@ def test_a_region_without_figures_still_writes(tmp_path: Path) -> None:
                                 data_only=True)
     cols, rows, total = table(wb["进度"])
     assert rows == [] and wb["进度"].cell(total, cols["任务人数"]).value == 0
+
+
+def test_a_chart_that_would_be_cut_starts_the_next_page(tmp_path: Path, written: Path) -> None:
+    many = county("340621", "濉溪县", 13, 0)
+    path = summary.write_summary(Figures(region=many, files={}, generated_at=GENERATED), tmp_path / "s.xlsx",
+                                 office="x")
+    ws = openpyxl.load_workbook(path)["进度"]
+    _, _, total = table(ws)
+    (brk,) = ws.row_breaks.brk
+    assert brk.id > total                       # below the table and its note, above the chart
+    assert not ws.print_title_rows              # the table fits on its page: nothing to repeat
+    few = openpyxl.load_workbook(written)["进度"]
+    assert not few.row_breaks.brk and few.print_title_rows
