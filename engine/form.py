@@ -84,8 +84,9 @@ class CodeList(BaseModel):
     def parse(self, raw: str) -> str | None:
         """The code meant by a cell's text, or None when it is not in the list.
 
-        Accepts '11', '11 城镇职工基本养老保险', '11.城镇…', the label alone, an alias,
-        full-width digits and stray spaces. A leading number decides when it is a code:
+        Accepts '11', '11 城镇职工基本养老保险', '11.城镇…', the label alone, an alias (also
+        after its code: '12 城乡居民基本养老保险'), full-width digits and stray spaces. A
+        leading number decides when it is a code:
         '11 城乡居民…' is 11, and a label that does not match its number is refused.
         """
         text = normalize_text(raw)
@@ -97,7 +98,7 @@ class CodeList(BaseModel):
         m = _LEADING_CODE.match(text)
         if m and m.group(1) in self.labels:
             rest = m.group(2)
-            if not rest or rest == normalize_text(self.labels[m.group(1)]):
+            if not rest or self._lookup.get(rest) == m.group(1):   # its label or one of its aliases
                 return m.group(1)
         return None
 

@@ -110,7 +110,11 @@ def _check18(text: str, upgraded: bool, today: dt.date | None) -> IdCheck:
     if text[:6] not in region_names():
         return IdCheck(number=text, problem="region", upgraded=upgraded)
     if _CHECK[2 * int(text[:17], 13) % 11] != text[17]:
-        return IdCheck(number=text, problem="check_digit", upgraded=upgraded)
+        # Excel keeps 15 significant digits: an ID it held as a number and wrote back as
+        # text ends in 000, and its check digit is then wrong. (A real ID ending in 000
+        # has check digit 0 and passes.)
+        problem: Problem = "mangled" if text.endswith("000") and not upgraded else "check_digit"
+        return IdCheck(number=text, problem=problem, upgraded=upgraded)
     return IdCheck(number=text, upgraded=upgraded)
 
 

@@ -296,22 +296,3 @@ def test_sample_yields_its_golden_problem_list(samples: Samples, kind: str) -> N
         golden.write_text(got, encoding="utf-8")
     assert golden.exists(), f"no golden for {kind}: run with CANBAO_UPDATE_GOLDEN=1, then read it"
     assert got == golden.read_text(encoding="utf-8")
-
-
-# -- engine defects outside the reader, kept out of the goldens until fixed ----------------
-
-
-@pytest.mark.xfail(strict=True, reason="engine.identifiers.check_id calls an ID that Excel wrote out "
-                   "with 15 significant digits (…144000) a wrong check digit (R012), not mangled (R010)")
-def test_an_id_written_out_with_15_significant_digits_is_named_mangled() -> None:
-    from engine.identifiers import check_id
-
-    number = float("340602199108144052")
-    assert check_id(f"{number:.0f}"[:15] + "000", TODAY).problem == "mangled"
-
-
-@pytest.mark.xfail(strict=True, reason="engine.form.CodeList.parse refuses a code followed by an alias "
-                   "of its own label ('12 城乡居民基本养老保险'), which DESIGN.md says is tolerated")
-def test_a_code_followed_by_a_shortened_label_is_understood() -> None:
-    assert PERSONS["pension"].code_list is not None
-    assert PERSONS["pension"].code_list.parse("12 城乡居民基本养老保险") == "12"
