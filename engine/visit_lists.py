@@ -312,6 +312,7 @@ def _head(sheet: Worksheet, styles: _Styles, code: str, what: str, counts: str,
         sheet.set_column(c, c, column.width)
         sheet.write_string(HEADER_ROW, c, column.label, styles.header)
     sheet.set_row(HEADER_ROW, 22)
+    sheet.set_default_row(20)        # every list row: room to tick the box and write a note
     sheet.freeze_panes(HEADER_ROW + 1, 0)
 
 
@@ -323,7 +324,6 @@ def _group_row(sheet: Worksheet, styles: _Styles, r: int, text: str, width: int)
 def _row(sheet: Worksheet, styles: _Styles, r: int, columns: Sequence[Column], values: Iterable[str]) -> None:
     for c, (column, value) in enumerate(zip(columns, values, strict=True)):
         sheet.write_string(r, c, value, styles.cells[column.style])
-    sheet.set_row(r, 20)
 
 
 def _page_setup(sheet: Worksheet, code: str, columns: Sequence[Column], last_row: int, today: dt.date) -> None:
