@@ -60,7 +60,11 @@ BatchResult = list[tuple[Path, object]]
 
 SUPPORTED_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".csv", ".ods"})
 _IGNORED_PREFIXES = ("~$", ".~lock.", ".")
-_IGNORED_SUFFIXES = ("#", ".tmp", ".crdownload", ".part", ".partial", ".download", ".swp", "~")
+_IGNORED_SUFFIXES = (
+    "#", ".tmp", ".swp", "~",                                      # editors' lock, temp and backup files
+    ".crdownload", ".part", ".partial", ".download", ".downloading",  # browsers, 百度网盘
+    ".filepart", ".!sync", ".xltd",                                  # WinSCP, Resilio Sync, 迅雷
+)
 _IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 _ZIP_SUFFIXES = frozenset({".xlsx", ".xlsm", ".ods"})
 _OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -245,10 +249,15 @@ class _PathQueue:
 
 
 class _EventsToQueue(FileSystemEventHandler):
-    """Turns watchdog events into queued paths; never does any work itself."""
+    """Turns watchdog events into queued paths; never does any work itself.
+
+    The observer watches the inbox's real folder (file events do not follow a link, and an
+    inbox may be a link to a shared folder); paths are queued as seen through `inbox`.
+    """
 
     def __init__(self, inbox: Path, queue: _PathQueue) -> None:
         self._inbox = inbox
+        self._real = Path(os.path.realpath(inbox))
         self._queue = queue
 
     def on_created(self, event: DirCreatedEvent | FileCreatedEvent) -> None:
@@ -266,6 +275,8 @@ class _EventsToQueue(FileSystemEventHandler):
 
     def _enqueue(self, raw: bytes | str, *, is_directory: bool) -> None:
         path = Path(os.fsdecode(raw))
+        if self._real != self._inbox and path.is_relative_to(self._real):
+            path = self._inbox / path.relative_to(self._real)
         if is_directory:
             if not _in_hidden_folder(path, self._inbox):
                 for found in _walk(path, self._inbox):
@@ -289,7 +300,7 @@ def _start_observer(inbox: Path, queue: _PathQueue, *, polling: bool) -> BaseObs
 
 
 def _started(observer: BaseObserver, inbox: Path, queue: _PathQueue) -> BaseObserver:
-    observer.schedule(_EventsToQueue(inbox, queue), str(inbox), recursive=True)
+    observer.schedule(_EventsToQueue(inbox, queue), os.path.realpath(inbox), recursive=True)
     observer.start()
     return observer
 

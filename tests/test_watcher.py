@@ -34,6 +34,10 @@ from engine.watcher import (
 
 FAST: dict[str, Any] = {"min_age": 0.2, "settle": 0.2}
 TEMP_NAMES = ["~$a.xlsx", ".~lock.a.xlsx#", "a.tmp", "x.crdownload", "Thumbs.db"]
+# What sync and download tools write while a file is on its way, each renamed to a.xlsx when done.
+SYNC_NAMES = [".syncthing.a.xlsx.tmp", "a.xlsx.!sync", "a.xlsx.baiduyun.p.downloading", "a.xlsx.xltd",
+              "a.xlsx.filepart", ".a.xlsx.Xy12Zq", ".dropbox.cache/a.xlsx", ".tmp.drivedownload/a.xlsx",
+              "a.xlsx.part", ".~a.xlsx"]
 OLE2_HEADER = bytes.fromhex("D0CF11E0A1B11AE1")
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,7 +117,7 @@ class Batches:
 
 
 @contextmanager
-def watching(inbox: Path, handle: Recorder, **options: Any) -> Iterator[Watcher]:
+def watching(inbox: Path, handle: Callable[[Path], object], **options: Any) -> Iterator[Watcher]:
     """Run `Watcher.run` in a thread until the block ends; fail if it raised."""
     watcher = Watcher(inbox, handle, **{**FAST, **options})
     stop = threading.Event()
@@ -165,6 +169,11 @@ def recorder(tmp_path: Path) -> Recorder:
      ".git/a.xlsx", "sub/.cache/a.csv"],
 )
 def test_is_ignored(tmp_path: Path, name: str) -> None:
+    assert is_ignored(tmp_path / name, inbox=tmp_path)
+
+
+@pytest.mark.parametrize("name", SYNC_NAMES)
+def test_sync_tools_temp_names_are_ignored(tmp_path: Path, name: str) -> None:
     assert is_ignored(tmp_path / name, inbox=tmp_path)
 
 
@@ -301,6 +310,48 @@ def test_temp_and_lock_files_are_never_handled(inbox: Path, recorder: Recorder) 
         drain(inbox, recorder)
     assert recorder.calls == ["zz-sentinel.csv"]
     assert all((inbox / name).exists() for name in TEMP_NAMES)
+
+
+@pytest.mark.parametrize("polling", [False, True])
+def test_a_file_a_sync_tool_brings_is_handled_once_when_renamed_into_place(
+    inbox: Path, recorder: Recorder, polling: bool
+) -> None:
+    """Each tool writes under its own temp name (complete, so only the name keeps it back),
+    then renames it to a.xlsx: the temp names are never taken, each a.xlsx once."""
+    done = xlsx_bytes()
+    with watching(inbox, recorder, polling=polling):
+        for number, name in enumerate(SYNC_NAMES, start=1):
+            write_old(inbox / name, done)
+            time.sleep(0.3)
+            assert recorder.count("a.xlsx") == number - 1
+            os.replace(inbox / name, inbox / "a.xlsx")
+            assert wait_until(lambda n=number: recorder.count("a.xlsx") >= n)
+        drain(inbox, recorder)
+    assert recorder.calls == ["a.xlsx"] * len(SYNC_NAMES) + ["zz-sentinel.csv"]
+
+
+@pytest.mark.parametrize("polling", [False, True])
+def test_an_inbox_that_is_a_link_to_another_folder_is_watched(
+    tmp_path: Path, recorder: Recorder, polling: bool
+) -> None:
+    """README: a shared folder mounted elsewhere, linked in as the workspace's inbox. Paths
+    reach the handler as seen through the link (the pipeline moves files out of the inbox)."""
+    share = tmp_path / "share"
+    share.mkdir()
+    link = tmp_path / "ws-inbox"
+    link.symlink_to(share, target_is_directory=True)
+    seen: list[Path] = []
+
+    def handle(path: Path) -> object:
+        seen.append(path)
+        return recorder(path)
+
+    with watching(link, handle, polling=polling):
+        (share / "a.xlsx").write_bytes(xlsx_bytes())
+        assert wait_until(lambda: recorder.count("a.xlsx") >= 1)
+        drain(link, recorder)
+    assert recorder.calls == ["a.xlsx", "zz-sentinel.csv"]
+    assert seen[0] == Path(os.path.abspath(link)) / "a.xlsx"
 
 
 @pytest.mark.parametrize("editor", ["libreoffice", "excel"])
