@@ -5,7 +5,8 @@ dropdown is its list's name (代码_养老保险). Place columns cascade: 户口
 for all of China (`engine.places`), and 常住地 省 -> 市 -> 县 -> 乡镇 -> 村, the last two
 within 淮北. A place list's name is its level and the names chosen above it (市_安徽省,
 县_安徽省_淮北市, 乡镇_濉溪县, 村_濉溪县_濉溪镇); a dependent column's dropdown is
-=INDIRECT("市_"&$N4), which Excel, WPS and LibreOffice all honour. A name typed that is
+=INDIRECT("市_"&$N4) (guarded by IF while $N4 is empty), which Excel, WPS and
+LibreOffice all honour. A name typed that is
 not in the list (abroad, a place since renamed) brings a warning, not a stop.
 
 Which columns are places, and of which level, is the form's (`Field.place`); how the
@@ -35,15 +36,22 @@ class Cascade:
     parents: tuple[str, ...]    # the fields whose values, in order, choose the list
 
     def source(self, refs: Mapping[str, str]) -> str:
-        """The data validation's list source for the first data row."""
+        """The data validation's list source for the first data row. While a column it
+        depends on is empty the list is that empty cell (one blank entry), not #REF!."""
         if not self.parents:
             return f"={list_name(self.level, ())}"
         keys = '&"_"&'.join(name_part_formula(refs[k]) for k in self.parents)
-        return f'=INDIRECT("{self.level}_"&{keys})'
+        formula = f'INDIRECT("{self.level}_"&{keys})'
+        for k in reversed(self.parents):
+            formula = f'IF({refs[k]}="",{refs[k]},{formula})'
+        return f"={formula}"
 
     def alert(self, f: Field) -> str:
-        return (f"“{f.label}”不在下拉列表中。请先选好左侧各级，再从列表中选择；"
-                "列表中没有的地名（如境外），选“是”保留所填内容。")
+        """The warning on a typed name not in the list (Excel and WPS offer 是/否/取消,
+        LibreOffice 确定/取消)."""
+        first = "请先选好左侧各级，再从列表中选择；" if self.parents else "请从列表中选择；"
+        return (f"“{f.label}”不在下拉列表中。{first}列表中没有的地名（如境外）可以保留："
+                "Excel、WPS 中选“是”，LibreOffice 中选“确定”。")
 
 
 @cache

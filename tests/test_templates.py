@@ -89,9 +89,12 @@ def test_cascade_sources_name_the_lists_of_the_columns_to_their_left() -> None:
     sources = {key: cascade.source(refs) for key, cascade in cascades(PERSONS).items()}
     province, city = refs["hukou_province"], refs["hukou_city"]
     assert sources["hukou_province"] == "=省_全部"
-    assert sources["hukou_city"] == f'=INDIRECT("市_"&{province})'
-    assert sources["hukou_county"] == f'=INDIRECT("县_"&{province}&"_"&{city})'
-    assert sources["home_village"] == f'=INDIRECT("村_"&{refs["home_county"]}&"_"&{refs["home_town"]})'
+    assert sources["hukou_city"] == f'=IF({province}="",{province},INDIRECT("市_"&{province}))'
+    assert sources["hukou_county"] == (f'=IF({province}="",{province},IF({city}="",{city},'
+                                       f'INDIRECT("县_"&{province}&"_"&{city})))')
+    county, town = refs["home_county"], refs["home_town"]
+    assert sources["home_village"] == (f'=IF({county}="",{county},IF({town}="",{town},'
+                                       f'INDIRECT("村_"&{county}&"_"&{town})))')
     assert set(cascades(PERSONS)) <= set(PERSONS.keys)
 
 
