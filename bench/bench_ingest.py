@@ -11,7 +11,8 @@ figure:
                 unique IDs): what an office would otherwise script (pip install -e .[bench])
   check         canbao check: read, normalise, every rule, receipt; no merge
   ingest        canbao ingest: archive, read, check, receipt, merge into SQLite
-and prints wall time, peak RSS and the ratio to `raw`; then, from one more ingest with each
+and prints wall and CPU time, peak RSS (largest process and whole tree) and the ratios to
+`raw`; then, from one more ingest with each
 step of the pipeline timed, where the time goes. Machines here are noisy: compare
 ratios, not seconds.
 """
@@ -113,10 +114,12 @@ def validate_with_frictionless(path: Path) -> str:
 
 def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
     """Ingest `path` once with each step of the pipeline timed (the functions are wrapped,
-    not replaced), and time `check_rows` on the same rows for comparison."""
+    not replaced), and time `check_rows` on the same rows for comparison. The receipt of a
+    county's file is written by a helper process during the merge: what shows here is the
+    hand-over (pickling its rows) and the wait for it after the merge."""
     import datetime as dt
 
-    from engine import pipeline, receipt, rules
+    from engine import parallel, pipeline, rules
     from engine.reader import read_submission
     from engine.workspace import Workspace
 
@@ -135,9 +138,10 @@ def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
     pipeline._archive = clock("archive", pipeline._archive)
     pipeline.read_submission = clock("read", pipeline.read_submission)
     pipeline._check_sheet = clock("checks", pipeline._check_sheet)
-    pipeline.check_row = clock("check_row", pipeline.check_row)
-    receipt.write_receipt = clock("receipt", receipt.write_receipt)
+    pipeline.check_rows = clock("check_rows_in", pipeline.check_rows)
     pipeline._merge = clock("merge", pipeline._merge)
+    parallel.Helper.submit = clock("hand_over", parallel.Helper.submit)   # type: ignore[method-assign]
+    parallel.Helper.result = clock("wait", parallel.Helper.result)       # type: ignore[method-assign]
     ws = Workspace(workspace)
     start = time.perf_counter()
     pipeline.process_file(ws, path)
@@ -153,21 +157,57 @@ def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
 # -- the run ---------------------------------------------------------------------------------
 
 
+# Runs a command in a fresh process; prints wall seconds, CPU seconds of the whole tree, the
+# largest process's peak RSS (MB, ru_maxrss of the waited-for children), the process tree's
+# sampled peak (MB: an ingest's receipt helper counts too) and the command's first output line.
 PEAK = """
-import resource, subprocess, sys, time
+import os, resource, subprocess, sys, threading, time
+
+def tree_rss(root):
+    children = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(pid))
+        except (OSError, IndexError, ValueError):
+            pass
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+    return total
+
 start = time.perf_counter()
-out = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+peak = [0]
+def sample():
+    while proc.poll() is None:
+        peak[0] = max(peak[0], tree_rss(proc.pid))
+        time.sleep(0.02)
+threading.Thread(target=sample, daemon=True).start()
+out = proc.communicate()[0]
 wall = time.perf_counter() - start
-lines = (out.stdout.strip() or out.stderr.strip() or "-").splitlines()
-print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, lines[0])
+lines = (out.strip() or "-").splitlines()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, peak[0] / 2**20, lines[0])
 """
 
+Timing = tuple[float, float, float, float, str]   # wall s, cpu s, peak MB (largest process, tree), output
 
-def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MB) of `cmd` run alone in a fresh process, and its first output line."""
+
+def timed(cmd: list[str]) -> Timing:
+    """`cmd` run alone in a fresh process (see PEAK)."""
     out = subprocess.run([sys.executable, "-c", PEAK, *cmd], check=True, capture_output=True, text=True).stdout
-    wall, peak, line = out.strip().split(" ", 2)
-    return float(wall), float(peak), line
+    wall, cpu, largest, tree, line = out.strip().split(" ", 4)
+    return float(wall), float(cpu), float(largest), float(tree), line
 
 
 def main() -> None:
@@ -204,19 +244,21 @@ def main() -> None:
     report(results, json.loads(steps))
 
 
-def report(results: dict[str, tuple[float, float, str]], steps: dict[str, float]) -> None:
-    base = results["raw"][0]
-    print(f"{'step':13} {'wall s':>8} {'x raw':>7} {'peak MB':>8}  output")
-    for name, (wall, peak, line) in results.items():
-        print(f"{name:13} {wall:8.2f} {wall / base:7.2f} {peak:8.0f}  {line[:80]}")
+def report(results: dict[str, Timing], steps: dict[str, float]) -> None:
+    base, base_cpu = results["raw"][0], results["raw"][1]
+    print(f"{'step':13} {'wall s':>7} {'x raw':>6} {'cpu s':>7} {'x raw':>6} {'peak MB':>7} {'tree MB':>7}  output")
+    for name, (wall, cpu, peak, tree, line) in results.items():
+        print(f"{name:13} {wall:7.2f} {wall / base:6.2f} {cpu:7.2f} {cpu / base_cpu:6.2f} {peak:7.0f} {tree:7.0f}  "
+              f"{line[:60]}")
     if "frictionless" in results:
         print(f"ingest is {results['frictionless'][0] / results['ingest'][0]:.1f}x faster than frictionless")
     total = steps["total"]
-    other = total - sum(steps.get(k, 0.0) for k in ("archive", "read", "checks", "receipt", "merge"))
+    other = total - sum(steps.get(k, 0.0) for k in ("archive", "read", "checks", "hand_over", "merge", "wait"))
     print(f"\none ingest, step by step ({total:.2f} s in process, imports excluded):")
     for name, label in (("archive", "archive + SHA-256"), ("read", "read (calamine + rows)"),
-                        ("checks", "checks (pipeline._check_sheet)"), ("check_row", "  of which check_row"),
-                        ("receipt", "receipt (engine.receipt)"), ("merge", "merge (engine.store)")):
+                        ("checks", "checks (pipeline._check_sheet)"), ("check_rows_in", "  of which check_rows"),
+                        ("hand_over", "receipt rows to the helper"), ("merge", "merge (engine.store)"),
+                        ("wait", "wait for the receipt")):
         print(f"  {label:32} {steps.get(name, 0.0):7.2f} s {steps.get(name, 0.0) / total:6.1%}")
     print(f"  {'other':32} {other:7.2f} s {other / total:6.1%}")
     print(f"  {'check_rows, same rows (a sheet at a time)':32} {steps['check_rows']:7.2f} s")

@@ -16,17 +16,19 @@ import logging
 import shutil
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from engine import regions
+from engine.bulk import gc_paused
 from engine.export import read_returned
 from engine.fileinfo import saved_at
 from engine.form import FORMS, Form
+from engine.parallel import Helper
 from engine.problems import Problem, problem
 from engine.reader import FormSheet, RawRow, Submission, read_submission
 from engine.regions import Region
-from engine.rules import CheckedRow, RowContext, check_row, report, row_key
+from engine.rules import CheckedRow, RowContext, check_rows, report, row_key
 from engine.store import FileRecord, Holder
 from engine.workbook import Identity
 from engine.workspace import Workspace
@@ -36,9 +38,12 @@ log = logging.getLogger("canbao.pipeline")
 
 @dataclass
 class SheetResult:
+    """A sheet's checked rows and their counts, counted once its checks are done (`count_rows`)."""
+
     form: Form
     sheet: FormSheet
     rows: list[tuple[RawRow, CheckedRow, bool]] = field(default_factory=list)   # raw, checked, on roster
+    counts: dict[str, int] = field(default_factory=dict)      # read, accepted, returned, warnings, new
 
     @property
     def accepted(self) -> list[tuple[RawRow, CheckedRow, bool]]:
@@ -47,6 +52,26 @@ class SheetResult:
     @property
     def returned(self) -> list[tuple[RawRow, CheckedRow, bool]]:
         return [r for r in self.rows if not r[1].ok]
+
+    def count_rows(self) -> None:
+        accepted = warnings = new = 0
+        for _, checked, on_roster in self.rows:
+            if checked.problems:
+                if any(p.severity == "warning" for p in checked.problems):
+                    warnings += 1
+                if not checked.ok:
+                    continue
+            accepted += 1
+            new += not on_roster
+        self.counts = {"read": len(self.rows), "accepted": accepted, "returned": len(self.rows) - accepted,
+                       "warnings": warnings, "new": new}
+
+    def with_problems_only(self) -> SheetResult:
+        """The sheet as its receipt shows it: the counts, and the rows with problems as they
+        were sent with their problems (their checked values are left out)."""
+        sheet = FormSheet(self.sheet.form, self.sheet.name, self.sheet.columns)
+        rows = [(raw, CheckedRow(c.row, {}, c.problems), on_roster) for raw, c, on_roster in self.rows if c.problems]
+        return SheetResult(self.form, sheet, rows, self.counts)
 
 
 @dataclass
@@ -71,16 +96,14 @@ class Outcome:
     carried: list[tuple[str, str, str, bool]] = field(default_factory=list)  # an export's returned rows
 
     def count(self, kind: str, which: str) -> int:
+        """Rows of a form's sheet: read, accepted, returned, warnings (rows with any), new (accepted, not on the roster)."""
         sheet = next((s for s in self.sheets if s.form.kind == kind), None)
-        if sheet is None:
-            return 0
-        if which == "read":
-            return len(sheet.rows)
-        if which == "new":
-            return sum(1 for _, c, on_roster in sheet.accepted if not on_roster)
-        if which == "warnings":
-            return sum(1 for _, c, _ in sheet.rows if any(p.severity == "warning" for p in c.problems))
-        return len(getattr(sheet, which))
+        return sheet.counts[which] if sheet is not None else 0
+
+    def for_receipt(self) -> Outcome:
+        """What the receipt needs, to hand to another process: the counts and the rows with
+        problems (a receipt shows no others), not the file's every row."""
+        return replace(self, sheets=[s.with_problems_only() for s in self.sheets], carried=[])
 
     @property
     def problems(self) -> list[Problem]:
@@ -126,27 +149,50 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
     from engine.receipt import write_conflict_notices, write_receipt
 
     sub = read_submission(archived)
-    outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity, saved_at=saved_at(archived))
-    outcome.file_problems.extend(sub.problems)
-    scope = _scope(ws, sub, outcome)
-    if not outcome.file_problems:
-        for sheet in sub.sheets:
-            outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today))
-        _coverage(ws, outcome)
-        if not any(result.rows for result in outcome.sheets):   # never let an empty file withdraw anything
-            outcome.file_problems.append(problem("empty"))
-        else:
-            _resubmission(ws, outcome)
-            if outcome.identity and outcome.identity.kind == "export":
-                outcome.carried = read_returned(archived)
-    outcome.status = _status(outcome) if merge else "checked"
-    outcome.receipt = write_receipt(ws, outcome)
-    if merge:
-        _merge(ws, outcome, sub, archived)
-        if outcome.conflicts:
-            write_conflict_notices(ws, outcome)
-        _leave_inbox(ws, path, unreadable=any(p.rule == "F001" for p in outcome.file_problems))
+    # A large file's receipt is written by a helper process while this one merges; the
+    # helper starts now, so that its start-up overlaps the checks.
+    helper = _helper() if merge and sum(len(s.rows) for s in sub.sheets) >= HELPER_ROWS else None
+    try:
+        outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity, saved_at=saved_at(archived))
+        outcome.file_problems.extend(sub.problems)
+        scope = _scope(ws, sub, outcome)
+        if not outcome.file_problems:
+            for sheet in sub.sheets:
+                outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today))
+            _coverage(ws, outcome)
+            if not any(result.rows for result in outcome.sheets):   # never let an empty file withdraw anything
+                outcome.file_problems.append(problem("empty"))
+            else:
+                _resubmission(ws, outcome)
+                if outcome.identity and outcome.identity.kind == "export":
+                    outcome.carried = read_returned(archived)
+        if not merge:
+            outcome.receipt = write_receipt(ws, outcome)
+            return outcome
+        outcome.status = _status(outcome)
+        _merge_with_receipt(ws, outcome, archived, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+    if outcome.conflicts:
+        write_conflict_notices(ws, outcome)
+    _leave_inbox(ws, path, unreadable=any(p.rule == "F001" for p in outcome.file_problems))
     return outcome
+
+
+# Rows from which a file's receipt is written by a helper process, beside the merge: below
+# this, starting a process (about a second on Windows) costs more than it saves.
+HELPER_ROWS = 20_000
+
+
+def _helper() -> Helper | None:
+    """A helper process for the receipt, or None (the receipt is then written here) when
+    none can be started: e.g. a script without `if __name__ == "__main__":` cannot spawn."""
+    try:
+        return Helper(warm="engine.receipt")
+    except Exception as exc:
+        log.warning("no helper process (%s): the receipt is written in this process", type(exc).__name__)
+        return None
 
 
 def _already_received(ws: Workspace, path: Path, earlier: FileRecord) -> Outcome:
@@ -196,62 +242,81 @@ def _scope(ws: Workspace, sub: Submission, outcome: Outcome) -> Region:
 
 
 def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcome, today: dt.date) -> SheetResult:
+    """Check a sheet's started rows: the rules (`check_rows`, a sheet at a time), then the
+    checks across rows: region, duplicates in the file, the roster, other villages' records.
+    The collector is paused: the rows and problems made here form no cycles (engine.bulk)."""
     form = sheet.form
     ctx = RowContext(sheet.name, form, today)
-    seen: dict[str, int] = {}
-    checked_rows: list[tuple[RawRow, CheckedRow, str]] = []
-    for raw in sheet.rows:
-        if not _started(raw, form):
-            continue
-        if "region_code" not in raw.values and outcome.village:
-            raw.values["region_code"] = outcome.village
-        checked = check_row(raw, ctx)
-        _check_scope(checked, ctx, scope)
-        key = row_key(form.kind, checked.values)
-        if form.kind == "units":
-            checked.values["unit_key"] = key
-        _check_duplicate(checked, ctx, key, seen)
-        checked_rows.append((raw, checked, key))
-    # The roster is looked up by the normalised ID (upper-case X, 15 digits upgraded).
-    roster = ws.store.roster_names(key for _, _, key in checked_rows) if form.kind == "persons" else {}
-    result = SheetResult(form, sheet, [(raw, checked, key in roster) for raw, checked, key in checked_rows])
-    if form.kind == "persons":
-        for _, checked, on_roster in result.rows:
-            if checked.ok:
-                _check_roster(checked, ctx, roster, on_roster)
-        _check_holders(ws, result.rows, ctx, outcome)
-    return result
+    work = _WORK_KEYS[form.kind]
+    persons = form.kind == "persons"
+    with gc_paused():
+        started = [raw for raw in sheet.rows if not work.isdisjoint(raw.values) or (
+            persons and "id_number" in raw.values and not raw.values.get("person_no"))]
+        if outcome.village:
+            for raw in started:
+                raw.values.setdefault("region_code", outcome.village)
+        checked_rows = check_rows(started, ctx)
+        keys = [row_key(form.kind, checked.values) for checked in checked_rows]
+        outside = _Outside(scope)
+        seen: dict[str, int] = {}
+        for checked, key in zip(checked_rows, keys, strict=True):
+            code = checked.values.get("region_code", "")
+            if code and outside[code]:
+                _check_scope(checked, ctx, scope, code)
+            if not persons:
+                checked.values["unit_key"] = key
+            _check_duplicate(checked, ctx, key, seen)
+        if persons:
+            # The roster is looked up by the normalised ID (upper-case X, 15 digits upgraded).
+            roster = ws.store.roster_names(keys)
+            rows = [(raw, c, key in roster) for raw, c, key in zip(started, checked_rows, keys, strict=True)]
+            for _, checked, on_roster in rows:
+                if checked.ok:
+                    _check_roster(checked, ctx, roster, on_roster)
+            _check_holders(ws, rows, ctx, outcome)
+        else:
+            rows = [(raw, c, False) for raw, c in zip(started, checked_rows, strict=True)]
+        result = SheetResult(form, sheet, rows)
+        result.count_rows()
+        return result
 
 
-def _started(raw: RawRow, form: Form) -> bool:
-    """A row staff worked on: any input column filled (roster-only rows are not yet visited)."""
-    return any(k in raw.values for k in _WORK_KEYS[form.kind]) or (
-        form.kind == "persons" and not raw.values.get("person_no") and "id_number" in raw.values)
-
-
-# The columns only a visit fills: a row with none of them is a roster row not yet visited.
+# The columns only a visit fills: a row with none of them is a roster row not yet visited
+# (or, for persons, a row with an ID and no roster number: a person found at the door).
 _WORK_KEYS: dict[str, frozenset[str]] = {
     kind: frozenset(f.key for f in form.fields if f.is_input and not f.prefilled) for kind, form in FORMS.items()
 }
 
 
-def _check_scope(checked: CheckedRow, ctx: RowContext, scope: Region) -> None:
-    code = checked.values.get("region_code", "")
-    if code and not scope.contains(code) and not any(p.field == "region_code" for p in checked.problems):
+class _Outside(dict[str, bool]):
+    """Region code -> outside the scope, judged once per code."""
+
+    def __init__(self, scope: Region) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def __missing__(self, code: str) -> bool:
+        outside = self[code] = not self.scope.contains(code)
+        return outside
+
+
+def _check_scope(checked: CheckedRow, ctx: RowContext, scope: Region, code: str) -> None:
+    if not any(p.field == "region_code" for p in checked.problems):
         report(checked, ctx, ctx.form["region_code"], "region_outside", code, expected=scope.name)
 
 
 def _check_duplicate(checked: CheckedRow, ctx: RowContext, key: str, seen: dict[str, int]) -> None:
-    if not key or any(p.field in ("id_number", "credit_code") for p in checked.problems if p.severity == "error"):
+    if not key or (checked.problems and any(
+            p.field in ("id_number", "credit_code") for p in checked.problems if p.severity == "error")):
         return
-    if key in seen:
-        if ctx.form.kind == "persons":
-            report(checked, ctx, ctx.form["id_number"], "duplicate_in_file", key, first=seen[key])
-        else:
-            report(checked, ctx, ctx.form["unit_name"], "duplicate_unit", checked.values.get("unit_name", ""),
-                   first=seen[key])
+    first = seen.setdefault(key, checked.row)
+    if first == checked.row:
+        return
+    if ctx.form.kind == "persons":
+        report(checked, ctx, ctx.form["id_number"], "duplicate_in_file", key, first=first)
     else:
-        seen[key] = checked.row
+        report(checked, ctx, ctx.form["unit_name"], "duplicate_unit", checked.values.get("unit_name", ""),
+               first=first)
 
 
 def _check_roster(checked: CheckedRow, ctx: RowContext, roster: dict[str, str], on_roster: bool) -> None:
@@ -270,6 +335,8 @@ def _check_holders(ws: Workspace, rows: list[tuple[RawRow, CheckedRow, bool]], c
     ours = outcome.identity.template_id if outcome.identity else ""
     keys = [c.values["id_number"] for _, c, _ in rows if c.ok and c.values.get("id_number")]
     holders = ws.store.holders("persons", keys)
+    if not holders:
+        return
     for _, checked, _ in rows:
         holder = holders.get(checked.values.get("id_number", ""))
         if holder is None or not checked.ok:
@@ -333,44 +400,59 @@ def _status(outcome: Outcome) -> str:
         return "rejected"
     if outcome.newer:
         return "stale"
-    accepted = sum(len(s.accepted) for s in outcome.sheets)
-    returned = sum(len(s.returned) for s in outcome.sheets)
+    accepted = sum(s.counts["accepted"] for s in outcome.sheets)
+    returned = sum(s.counts["returned"] for s in outcome.sheets)
     if returned and not accepted:
         return "rejected"
     return "partial" if returned else "accepted"
 
 
-def _merge(ws: Workspace, outcome: Outcome, sub: Submission, archived: Path) -> None:
+def _merge_with_receipt(ws: Workspace, outcome: Outcome, archived: Path, helper: Helper | None) -> None:
+    """Merge the file and write its receipt, the receipt in place before the merge commits:
+    a crash at any point leaves the whole file merged, with its receipt, or none of it."""
+    from engine.receipt import receipt_identity, receipt_path, write_receipt_file
+
+    path = receipt_path(ws, outcome)
+    identity = receipt_identity(ws, outcome)
+    if helper is not None:
+        helper.submit(write_receipt_file, path, identity, outcome.for_receipt())
+    else:
+        write_receipt_file(path, identity, outcome)
+    with ws.store.transaction():
+        _merge(ws, outcome, archived, path)
+        outcome.receipt = helper.result() if helper is not None else path
+
+
+def _merge(ws: Workspace, outcome: Outcome, archived: Path, receipt: Path) -> None:
+    """The file's record and its accepted rows, inside the caller's transaction."""
     store = ws.store
     ident = outcome.identity
     template = _template(outcome)
-    with store.transaction():
-        file_id = store.add_file(
-            sha256=outcome.sha256, name=outcome.path.name, archive_path=str(archived.relative_to(ws.root))
-            if archived.is_relative_to(ws.root) else str(archived), received_at=outcome.received_at,
-            kind=ident.kind if ident else "foreign", template_id=template,
-            region_code=ident.region_code if ident else None, status=outcome.status,
-            rows_read=outcome.count("persons", "read") + outcome.count("units", "read"),
-            accepted=outcome.count("persons", "accepted") + outcome.count("units", "accepted"),
-            returned=outcome.count("persons", "returned") + outcome.count("units", "returned"),
-            warnings=outcome.count("persons", "warnings") + outcome.count("units", "warnings"),
-            new_persons=outcome.count("persons", "new"),
-            receipt_path=str(outcome.receipt.relative_to(ws.root)) if outcome.receipt else None,
-            saved_at=outcome.saved_at)
-        if outcome.status == "stale" or (outcome.status == "rejected" and outcome.file_problems):
-            return
-        for kind, records in outcome.withdrawn.items():
-            store.withdraw(kind, (row_key(kind, r) for r in records), file_id)
-        pending: list[tuple[str, str, str, bool]] = []
-        for result in outcome.sheets:
-            kind = result.form.kind
-            store.merge(kind, file_id, result.sheet.name, template,
-                        [(raw.row, c.values, on_roster) for raw, c, on_roster in result.accepted])
-            pending.extend((kind, row_key(kind, c.values) or f"row:{raw.row}", c.values.get("region_code", ""),
-                            on_roster) for raw, c, on_roster in result.returned)
-        store.set_pending(template, file_id, pending + outcome.carried)
-        for id_number, holder, region in outcome.conflicts:
-            store.add_conflict(id_number, holder, region, file_id)
+    file_id = store.add_file(
+        sha256=outcome.sha256, name=outcome.path.name, archive_path=str(archived.relative_to(ws.root))
+        if archived.is_relative_to(ws.root) else str(archived), received_at=outcome.received_at,
+        kind=ident.kind if ident else "foreign", template_id=template,
+        region_code=ident.region_code if ident else None, status=outcome.status,
+        rows_read=outcome.count("persons", "read") + outcome.count("units", "read"),
+        accepted=outcome.count("persons", "accepted") + outcome.count("units", "accepted"),
+        returned=outcome.count("persons", "returned") + outcome.count("units", "returned"),
+        warnings=outcome.count("persons", "warnings") + outcome.count("units", "warnings"),
+        new_persons=outcome.count("persons", "new"),
+        receipt_path=str(receipt.relative_to(ws.root)), saved_at=outcome.saved_at)
+    if outcome.status == "stale" or (outcome.status == "rejected" and outcome.file_problems):
+        return
+    for kind, records in outcome.withdrawn.items():
+        store.withdraw(kind, (row_key(kind, r) for r in records), file_id)
+    pending: list[tuple[str, str, str, bool]] = []
+    for result in outcome.sheets:
+        kind = result.form.kind
+        accepted = [(raw.row, c.values, on_roster) for raw, c, on_roster in result.rows if c.ok]
+        store.merge(kind, file_id, result.sheet.name, template, accepted)
+        pending.extend((kind, row_key(kind, c.values) or f"row:{raw.row}", c.values.get("region_code", ""),
+                        on_roster) for raw, c, on_roster in result.rows if not c.ok)
+    store.set_pending(template, file_id, pending + outcome.carried)
+    for id_number, holder, region in outcome.conflicts:
+        store.add_conflict(id_number, holder, region, file_id)
 
 
 def _leave_inbox(ws: Workspace, path: Path, *, unreadable: bool = False) -> None:

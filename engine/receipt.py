@@ -56,10 +56,21 @@ def write_receipt(ws: Workspace, outcome: Outcome, earlier: FileRecord | None = 
     path = receipt_path(ws, outcome)
     if earlier is not None:
         path = ws.receipts / f"{outcome.path.stem}-重复-{dt.datetime.now():%Y%m%d-%H%M%S}-{outcome.sha256[:6]}.xlsx"
-    identity = Identity(
-        kind="receipt", template_id=outcome.identity.template_id if outcome.identity else f"FILE:{outcome.path.stem}",
-        region_code=outcome.identity.region_code if outcome.identity else ws.region.code,
-        roster_batch=outcome.identity.roster_batch if outcome.identity else "", answers_file=outcome.sha256)
+    return write_receipt_file(path, receipt_identity(ws, outcome), outcome, earlier)
+
+
+def receipt_identity(ws: Workspace, outcome: Outcome) -> Identity:
+    """The template's identity as a receipt's: the sender corrects the receipt and sends it back."""
+    ident = outcome.identity
+    return Identity(
+        kind="receipt", template_id=ident.template_id if ident else f"FILE:{outcome.path.stem}",
+        region_code=ident.region_code if ident else ws.region.code,
+        roster_batch=ident.roster_batch if ident else "", answers_file=outcome.sha256)
+
+
+def write_receipt_file(path: Path, identity: Identity, outcome: Outcome, earlier: FileRecord | None = None) -> Path:
+    """The receipt workbook itself. It needs no workspace, so a helper process can write it
+    from `outcome.for_receipt()` (the counts and the rows with problems)."""
 
     def front(book: FormWorkbook) -> None:
         _summary_sheet(book, outcome, earlier)

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+
 from engine.demo_data import Roster
 from engine.pipeline import process_file
 from engine.problems import BY_NAME
@@ -119,3 +128,90 @@ def test_a_roster_person_written_with_an_old_15_digit_id_is_still_on_the_roster(
     outcome = process_file(county, path)
     assert [p.rule for p in outcome.problems] == [BY_NAME["id_legacy"].code]
     assert outcome.count("persons", "new") == 0 and outcome.count("persons", "accepted") == 1
+
+
+def _receipt_cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every sheet's values and comments, the identity without its time of writing."""
+    book = openpyxl.load_workbook(path)
+    cells = {ws.title: [tuple((c.value, c.comment.text if c.comment else None) for c in row) for row in ws.iter_rows()]
+             for ws in book.worksheets}
+    cells["_canbao"] = [r for r in cells["_canbao"] if r[0][0] != "generated_at"]
+    return cells
+
+
+def _return_with_mistakes(county: Workspace, county_roster: Roster, name: str) -> Path:
+    village = busiest_village(county_roster)
+    persons = [p for p in county_roster.persons if p["region_code"] == village]
+
+    def edit(sheet, cols) -> None:  # type: ignore[no-untyped-def]
+        sheet.cell(4, cols["pension"]).value = "99"        # not a code
+        sheet.cell(5, cols["mobile"]).value = "1381234"    # too short
+        sheet.cell(6, cols["name"]).value = "改名字"        # differs from the roster (a warning)
+
+    fill_like_staff(template_of(county, village), county.inbox / name, persons, visit=8, edit=edit)
+    return county.inbox / name
+
+
+def test_a_large_files_receipt_is_written_by_a_helper_process_and_is_the_same(
+        county: Workspace, county_roster: Roster, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import engine.pipeline
+
+    path = _return_with_mistakes(county, county_roster, "r.xlsx")
+    county.close()
+    twin = Workspace(tmp_path / "twin")
+    shutil.copytree(county.root, twin.root)
+    here = process_file(twin, twin.inbox / "r.xlsx")                       # small: written in this process
+    monkeypatch.setattr(engine.pipeline, "HELPER_ROWS", 1)                  # as a county's file
+    helped = process_file(county, path)
+    assert helped.status == here.status == "partial"
+    assert helped.receipt is not None and here.receipt is not None
+    assert helped.receipt.relative_to(county.root) == here.receipt.relative_to(twin.root)
+    assert _receipt_cells(helped.receipt) == _receipt_cells(here.receipt)
+    (record,) = county.store.files()
+    assert record.receipt_path == str(helped.receipt.relative_to(county.root))
+    assert record.accepted == here.count("persons", "accepted") + here.count("units", "accepted") > 0
+
+
+def test_when_the_receipt_cannot_be_written_nothing_is_merged(
+        county: Workspace, county_roster: Roster, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import engine.pipeline
+    from engine.pipeline import Outcome, sha256_of
+    from engine.receipt import receipt_path
+
+    path = _return_with_mistakes(county, county_roster, "r.xlsx")
+    village = busiest_village(county_roster)
+    receipt_path(county, Outcome(path, sha256_of(path), "partial", "", village=village)).mkdir(parents=True)
+    monkeypatch.setattr(engine.pipeline, "HELPER_ROWS", 1)
+    outcome = process_file(county, path)
+    assert [p.rule for p in outcome.problems] == [BY_NAME["internal_error"].code]
+    assert county.store.files() == [] and county.store.figures(county.region.code).region.registered == 0
+    assert outcome.receipt is not None and outcome.receipt.is_file()
+
+
+def test_a_helper_process_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import time\nfrom engine.parallel import Helper\n"
+        "if __name__ == '__main__':\n"
+        "    helper = Helper()\n    helper.submit(time.sleep, 600)\n    print(helper.pid, flush=True)\n"
+        "    time.sleep(600)\n", encoding="utf-8")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).parent.parent)
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    os.kill(pid, 0)                                      # the helper runs its job
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:    # a zombie waits for init: it is gone
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
