@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from engine.console import outcome_line
 from engine.pipeline import Outcome, process_file
@@ -47,6 +48,13 @@ def open_log(ws: Workspace) -> None:
         logger.propagate = False
 
 
+class Handled(NamedTuple):
+    """What a batch's summary refresh needs of a processed file (an Outcome holds its rows)."""
+
+    status: str
+    village: str
+
+
 def _process_logged(ws: Workspace, path: Path) -> Outcome:
     outcome = process_file(ws, path)
     log.info(outcome_line(outcome))
@@ -62,20 +70,24 @@ def ingest_files(ws: Workspace, paths: list[Path]) -> list[Outcome]:
 
 def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: threading.Event | None = None,
                     say: Callable[[str], object] = print, min_age: float = 1.0, settle: float = 0.5) -> list[Outcome]:
-    """Process the inbox: everything now there (`once`), or until `stop` is set."""
+    """Process the inbox: everything now there (`once`), or until `stop` is set.
+
+    Returns the outcomes with `once`; a watcher that runs for weeks keeps none (it logs them).
+    """
     ws.store  # noqa: B018 - fail early, with the user's message, when this is no workspace
     outcomes: list[Outcome] = []
 
     open_log(ws)
 
-    def handle(path: Path) -> Outcome:
+    def handle(path: Path) -> Handled:
         outcome = _process_logged(ws, path)
-        outcomes.append(outcome)
+        if once:
+            outcomes.append(outcome)
         say(outcome_line(outcome))
-        return outcome
+        return Handled(outcome.status, outcome.village)
 
     def on_batch(results: list[tuple[Path, object]]) -> None:
-        changed = [r for _, r in results if isinstance(r, Outcome) and r.status != "duplicate"]
+        changed = [r for _, r in results if isinstance(r, Handled) and r.status != "duplicate"]
         if changed:
             # A batch of village files refreshes those villages' lists; anything else, all of them.
             villages = None if any(not o.village for o in changed) else {o.village for o in changed}
