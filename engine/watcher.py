@@ -53,12 +53,16 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from engine.problems import REFUSED_FORMATS
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Path], object]
 BatchResult = list[tuple[Path, object]]
 
-SUPPORTED_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".csv", ".ods"})
+# What the pipeline reads, and formats it refuses with a receipt that says what to send
+# instead (.xlsb, .et, .docx...): those too are taken, so that they leave the inbox.
+SUPPORTED_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".csv", ".ods", *REFUSED_FORMATS})
 _IGNORED_PREFIXES = ("~$", ".~lock.", ".")
 _IGNORED_SUFFIXES = (
     "#", ".tmp", ".swp", "~",                                      # editors' lock, temp and backup files
@@ -157,14 +161,14 @@ def looks_complete(path: Path) -> bool:
 
     .xlsx/.xlsm/.ods are zip files whose central directory is written last, so a
     half-written one does not open. An .xls needs the OLE2 header; an ".xls" that is
-    really a zip is checked as one, and any other content (HTML or XML tables that
-    some systems export as .xls) is left to the reader. Other files: True.
+    really a zip is checked as one. Any other content (an .xlsx encrypted with a password,
+    which is an OLE2 file; HTML or XML tables that some systems export as .xls; random
+    bytes) is left to the reader, which says what it is. An empty file is not complete
+    (a file being created is empty first). Other files: True.
     """
     suffix = path.suffix.lower()
-    if suffix in _ZIP_SUFFIXES:
-        return _zip_opens(path)
-    if suffix == ".xls":
-        return _xls_complete(path)
+    if suffix in _ZIP_SUFFIXES or suffix == ".xls":
+        return _spreadsheet_complete(path)
     return True
 
 
@@ -177,7 +181,7 @@ def _zip_opens(path: Path) -> bool:
     return True
 
 
-def _xls_complete(path: Path) -> bool:
+def _spreadsheet_complete(path: Path) -> bool:
     try:
         with path.open("rb") as file:
             head = file.read(8)
@@ -185,11 +189,9 @@ def _xls_complete(path: Path) -> bool:
         return False
     if len(head) < 8:
         return False
-    if head == _OLE2_MAGIC:
-        return True
     if head.startswith(_ZIP_MAGIC):
         return _zip_opens(path)
-    return True  # not binary Excel at all: the reader will say what it is
+    return True  # OLE2 (.xls, or an encrypted .xlsx) or not binary Excel at all: the reader decides
 
 
 # --- the queue of paths to look at -----------------------------------------------------
@@ -346,7 +348,10 @@ class Watcher:
     `on_batch` receives the (path, result) pairs after each burst of work in `run`
     (`run_once` returns them instead). When
     `is_complete` is None, `looks_complete` is used; pass `lambda path: True` to
-    skip that check. `ready` is set once `run` is observing the inbox.
+    skip that check. A file that stays unchanged but incomplete for `give_up_after`
+    seconds (a copy cut short, an empty file) is handed over all the same: the sender
+    gets a receipt that says the file is incomplete, and it leaves the inbox. `ready` is
+    set once `run` is observing the inbox.
     """
 
     def __init__(
@@ -361,6 +366,7 @@ class Watcher:
         on_batch: Callable[[BatchResult], None] | None = None,
         is_complete: Callable[[Path], bool] | None = None,
         once_timeout: float = 30.0,
+        give_up_after: float = 600.0,
     ) -> None:
         self.inbox = Path(os.path.abspath(inbox))
         self.polling = polling
@@ -368,6 +374,7 @@ class Watcher:
         self.settle = settle
         self.rescan_every = rescan_every
         self.once_timeout = once_timeout
+        self.give_up_after = give_up_after
         self.ready = threading.Event()
         self._handle = handle
         self._on_batch = on_batch
@@ -513,10 +520,10 @@ class Watcher:
         wait = self._wait_for_stable(stat, look, now)
         if wait > 0:
             return wait
-        if not self._complete(path):
+        if not self._complete(path) and now - look.since < self.give_up_after:
             self._stalled.add(path)
             return max(self.settle, _INCOMPLETE_RETRY)
-        return 0.0
+        return 0.0   # complete, or unchanged and incomplete for so long that the copy was cut short
 
     def _wait_for_stable(self, stat: os.stat_result, look: _Look, now: float) -> float:
         """Seconds until the file is old enough and has kept its look for `settle`.

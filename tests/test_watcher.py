@@ -28,6 +28,7 @@ from engine.watcher import (
     Watcher,
     WatchLock,
     is_ignored,
+    is_supported,
     looks_complete,
     scan,
 )
@@ -208,6 +209,8 @@ def test_looks_complete(tmp_path: Path) -> None:
         "short.xls": (OLE2_HEADER[:4], False),
         "zip-named.xls": (whole[:1000], False),
         "html-named.xls": (b"<html><table></table></html>", True),
+        "encrypted.xlsx": (OLE2_HEADER + bytes(504), True),      # a password-protected .xlsx is OLE2
+        "bytes.xlsx": (b"this is not a workbook at all", True),  # the reader says what it is
         "rows.csv": (b"a,b\n", True),
     }
     for name, (data, expected) in cases.items():
@@ -259,6 +262,24 @@ def test_run_once_leaves_a_truncated_xlsx_until_it_is_complete(
     write_old(path, whole, age=5)
     assert [p.name for p, _ in watcher.run_once()] == ["a.xlsx"]
     assert recorder.contents["a.xlsx"] == [whole]
+
+
+def test_a_file_cut_short_for_good_is_handed_over_in_the_end(inbox: Path, recorder: Recorder) -> None:
+    """Unchanged and incomplete for `give_up_after`: the pipeline's receipt says it is
+    incomplete, and it leaves the inbox, instead of waiting there for ever."""
+    whole = xlsx_bytes()
+    write_old(inbox / "cut.xlsx", whole[: len(whole) // 2])
+    write_old(inbox / "empty.xlsx", b"")
+    watcher = Watcher(inbox, recorder, once_timeout=0.8, give_up_after=1.5, **FAST)
+    assert watcher.run_once() == []
+    watcher.once_timeout = 5.0
+    assert sorted(p.name for p, _ in watcher.run_once()) == ["cut.xlsx", "empty.xlsx"]
+
+
+@pytest.mark.parametrize("name", ["a.xlsb", "a.et", "a.docx", "a.pdf", "a.XLSX", "a.ods"])
+def test_formats_the_pipeline_refuses_are_taken_too(name: str) -> None:
+    """They get a receipt saying what to send instead, and leave the inbox."""
+    assert is_supported(Path(name))
 
 
 # --- run, with real file-system events ------------------------------------------------------
