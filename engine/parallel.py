@@ -12,11 +12,14 @@ import contextlib
 import importlib
 import multiprocessing
 import os
+import pickle
+import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing.connection import Connection, wait
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,31 +54,33 @@ class HelperError(RuntimeError):
 class Helper:
     """A second process for jobs handed over one at a time, while this process works on.
 
-    It is started before its first job is known, so that its start-up (a fresh interpreter:
-    'spawn' everywhere, as on Windows, which also keeps this process's memory out of it)
-    overlaps this process's work; `warm` names a module it imports meanwhile. A job's
-    arguments are pickled: send only what it needs. `result()` waits for the job and
-    returns its value or raises its exception. The process ends with `close()`, and on its
-    own the moment this process dies (killed mid-ingest: nothing is left running)."""
+    It is started before its first job is known, so that its start-up overlaps this
+    process's work; `warm` names a module it imports meanwhile. It is a fresh interpreter
+    (as 'spawn' makes, the only way on Windows), fed pickled jobs on its standard input:
+    unlike multiprocessing's spawn it needs no resource-tracker process and does not
+    import this program's main module, which keeps it small. A job's arguments are
+    pickled: send only what it needs. `result()` waits for the job and returns its value
+    or raises its exception. The process ends with `close()`, and on its own the moment
+    this process dies (killed mid-ingest: nothing is left running)."""
 
     def __init__(self, warm: str = "") -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, warm), daemon=True, name="canbao-helper")
-        self._process.start()
-        child.close()
+        self._process = subprocess.Popen([sys.executable, "-c", _SERVE, warm], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._jobs, self._results = self._process.stdin, self._process.stdout
 
     @property
-    def pid(self) -> int | None:
+    def pid(self) -> int:
         return self._process.pid
 
     def submit(self, func: Callable[..., object], *args: object) -> None:
-        self._conn.send((func, args))
+        pickle.dump((func, args), self._jobs, pickle.HIGHEST_PROTOCOL)
+        self._jobs.flush()
 
     def result(self) -> Any:
         try:
-            done, value = self._conn.recv()
-        except (EOFError, OSError) as exc:
+            done, value = pickle.load(self._results)
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
             raise HelperError("the helper process ended before its job was done") from exc
         if not done:
             raise value
@@ -83,40 +88,52 @@ class Helper:
 
     def close(self) -> None:
         with contextlib.suppress(OSError):    # the helper is gone already
-            self._conn.send(None)
-        self._conn.close()
-        self._process.join(timeout=10)
-        if self._process.is_alive():
+            pickle.dump(None, self._jobs)
+            self._jobs.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             self._process.kill()
-            self._process.join()
+            self._process.wait()
+        self._results.close()
 
 
-def _serve(conn: Connection, warm: str) -> None:
-    """The helper process: jobs from `conn` until told to stop (None) or this process's parent dies."""
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_with_parent, args=(parent.sentinel,), daemon=True).start()
+_SERVE = "import sys; from engine.parallel import serve; serve(sys.argv[1])"
+
+
+def serve(warm: str) -> None:
+    """The helper process: run the jobs read from standard input until told to stop (None).
+
+    Jobs are read by a thread, so that the end of the input is noticed while a job runs:
+    it means this process's parent died (it says None before it closes), and the job
+    (say a receipt before a merge commits) is void: exit at once."""
+    jobs: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]] | None] = queue.SimpleQueue()
+    threading.Thread(target=_read_jobs, args=(sys.stdin.buffer, jobs), daemon=True).start()
+    results = sys.stdout.buffer
+    sys.stdout = sys.stderr           # nothing else may write into the results
     if warm:
         importlib.import_module(warm)
-    while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
+    while (job := jobs.get()) is not None:
         func, args = job
         try:
             reply: tuple[bool, object] = (True, func(*args))
         except BaseException as exc:  # sent back, raised there
             reply = (False, exc)
         try:
-            conn.send(reply)
-        except Exception:  # the exception (or value) could not be pickled: say what it was
-            conn.send((False, HelperError(f"{type(reply[1]).__name__} in the helper process")))
+            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        except Exception:  # the value or exception cannot be pickled: say what it was
+            data = pickle.dumps((False, HelperError(f"{type(reply[1]).__name__} in the helper process")))
+        results.write(data)
+        results.flush()
 
 
-def _end_with_parent(sentinel: int) -> None:
-    """Exit as soon as the parent is gone: its job (a receipt before a merge commits) is void then."""
-    wait([sentinel])
-    os._exit(1)
+def _read_jobs(stream: BinaryIO, jobs: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]] | None]
+               ) -> None:
+    while True:
+        try:
+            job = pickle.load(stream)
+        except Exception:       # end of input without the word to stop: the parent is gone
+            os._exit(1)
+        jobs.put(job)
+        if job is None:
+            return

@@ -131,7 +131,10 @@ def process_file(ws: Workspace, path: Path, *, merge: bool = True, today: dt.dat
             return _already_received(ws, path, earlier)
     archived = _archive(ws, path, sha) if merge else path
     try:
-        return _process(ws, path, archived, sha, stamp, merge, today or dt.date.today())
+        # A county's file is some 100,000 rows of dicts: while they live, each pass of the
+        # cyclic collector would walk them all (see engine.bulk). It runs again afterwards.
+        with gc_paused():
+            return _process(ws, path, archived, sha, stamp, merge, today or dt.date.today())
     except Exception as exc:   # a bug must not stop the watcher or lose the file: receipt, set aside
         # The type and where, nothing more: a message or a source line may quote a cell (an ID).
         frames = "; ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in traceback.extract_tb(exc.__traceback__))
@@ -186,11 +189,11 @@ HELPER_ROWS = 20_000
 
 
 def _helper() -> Helper | None:
-    """A helper process for the receipt, or None (the receipt is then written here) when
-    none can be started: e.g. a script without `if __name__ == "__main__":` cannot spawn."""
+    """A helper process for the receipt, or None when none can be started (out of
+    processes or memory): the receipt is then written here, as for a small file."""
     try:
         return Helper(warm="engine.receipt")
-    except Exception as exc:
+    except OSError as exc:
         log.warning("no helper process (%s): the receipt is written in this process", type(exc).__name__)
         return None
 
@@ -242,43 +245,79 @@ def _scope(ws: Workspace, sub: Submission, outcome: Outcome) -> Region:
 
 
 def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcome, today: dt.date) -> SheetResult:
-    """Check a sheet's started rows: the rules (`check_rows`, a sheet at a time), then the
-    checks across rows: region, duplicates in the file, the roster, other villages' records.
-    The collector is paused: the rows and problems made here form no cycles (engine.bulk)."""
+    """Check a sheet's started rows: the rules (`check_rows`), then the checks across rows:
+    region, duplicates in the file, the roster, other villages' records.
+
+    A county's sheet is checked a chunk of rows at a time, and a row whose checks found
+    nothing lets go of its cells as read (it keeps its checked values): only rows with
+    problems are shown as sent, in the receipt, so the sheet is held once, not twice. The
+    collector is paused: the rows and problems made here form no cycles (engine.bulk)."""
     form = sheet.form
-    ctx = RowContext(sheet.name, form, today)
     work = _WORK_KEYS[form.kind]
     persons = form.kind == "persons"
+    rows: list[tuple[RawRow, CheckedRow, bool]] = []
     with gc_paused():
         started = [raw for raw in sheet.rows if not work.isdisjoint(raw.values) or (
             persons and "id_number" in raw.values and not raw.values.get("person_no"))]
+        checks = _CrossChecks(ws, RowContext(sheet.name, form, today), scope, outcome,
+                              len(started) if persons else 0)
         if outcome.village:
             for raw in started:
                 raw.values.setdefault("region_code", outcome.village)
+        for start in range(0, len(started), CHUNK_ROWS):
+            chunk = checks.run(started[start:start + CHUNK_ROWS])
+            for raw, checked, _ in chunk:
+                if not checked.problems:
+                    raw.values = checked.values   # type: ignore[assignment]  # str values are cells too
+            rows += chunk
+    result = SheetResult(form, sheet, rows)
+    result.count_rows()
+    return result
+
+
+CHUNK_ROWS = 5_000
+ROSTER_SCAN_ROWS = 20_000     # rows from which a sheet reads its region's roster whole
+
+
+class _CrossChecks:
+    """The rules, then the checks across rows, for a sheet's rows in order, a chunk at a time:
+    a row's problems are final once its chunk is done (a duplicate is reported on the later row)."""
+
+    def __init__(self, ws: Workspace, ctx: RowContext, scope: Region, outcome: Outcome, rows: int) -> None:
+        self.ws, self.ctx, self.scope, self.outcome = ws, ctx, scope, outcome
+        self.outside = _Outside(scope)
+        self.seen: dict[str, int] = {}
+        # A large sheet reads its region's roster once; the IDs not found there are looked up.
+        self.scope_roster = ws.store.roster_names_within(scope.code) if rows >= ROSTER_SCAN_ROWS else {}
+
+    def roster_names(self, keys: list[str]) -> dict[str, str]:
+        """ID -> roster name, for the keys on the roster."""
+        names = self.scope_roster
+        found = {key: names[key] for key in keys if key in names}
+        found.update(self.ws.store.roster_names(key for key in keys if key not in names))
+        return found
+
+    def run(self, started: list[RawRow]) -> list[tuple[RawRow, CheckedRow, bool]]:
+        ctx, kind = self.ctx, self.ctx.form.kind
         checked_rows = check_rows(started, ctx)
-        keys = [row_key(form.kind, checked.values) for checked in checked_rows]
-        outside = _Outside(scope)
-        seen: dict[str, int] = {}
+        keys = [row_key(kind, checked.values) for checked in checked_rows]
         for checked, key in zip(checked_rows, keys, strict=True):
             code = checked.values.get("region_code", "")
-            if code and outside[code]:
-                _check_scope(checked, ctx, scope, code)
-            if not persons:
+            if code and self.outside[code]:
+                _check_scope(checked, ctx, self.scope, code)
+            if kind == "units":
                 checked.values["unit_key"] = key
-            _check_duplicate(checked, ctx, key, seen)
-        if persons:
-            # The roster is looked up by the normalised ID (upper-case X, 15 digits upgraded).
-            roster = ws.store.roster_names(keys)
-            rows = [(raw, c, key in roster) for raw, c, key in zip(started, checked_rows, keys, strict=True)]
-            for _, checked, on_roster in rows:
-                if checked.ok:
-                    _check_roster(checked, ctx, roster, on_roster)
-            _check_holders(ws, rows, ctx, outcome)
-        else:
-            rows = [(raw, c, False) for raw, c in zip(started, checked_rows, strict=True)]
-        result = SheetResult(form, sheet, rows)
-        result.count_rows()
-        return result
+            _check_duplicate(checked, ctx, key, self.seen)
+        if kind != "persons":
+            return [(raw, c, False) for raw, c in zip(started, checked_rows, strict=True)]
+        # The roster is looked up by the normalised ID (upper-case X, 15 digits upgraded).
+        roster = self.roster_names(keys)
+        rows = [(raw, c, key in roster) for raw, c, key in zip(started, checked_rows, keys, strict=True)]
+        for _, checked, on_roster in rows:
+            if checked.ok:
+                _check_roster(checked, ctx, roster, on_roster)
+        _check_holders(self.ws, rows, ctx, self.outcome)
+        return rows
 
 
 # The columns only a visit fills: a row with none of them is a roster row not yet visited

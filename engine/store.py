@@ -184,6 +184,13 @@ class Store:
         out.update(self._roster_names(chunk))
         return out
 
+    def roster_names_within(self, region_code: str) -> dict[str, str]:
+        """id_number -> roster name of every roster person in a region: one pass over the
+        roster, cheaper than a look-up per ID when a file holds most of a county."""
+        prefix = regions.load().by_code[region_code].prefix
+        return {r[0]: r[1] or "" for r in self.db.execute(
+            "SELECT id_number, name FROM roster_persons WHERE region_code LIKE ?", (prefix + "%",))}
+
     def _roster_names(self, ids: list[str]) -> dict[str, str]:
         if not ids:
             return {}

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from engine.demo_data import Roster
 from engine.pipeline import process_file
@@ -25,7 +26,12 @@ def _rules(outcome) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
     return out
 
 
-def test_roster_reconciliation_duplicates_and_region(county: Workspace, county_roster: Roster) -> None:
+@pytest.mark.parametrize("roster_scan_rows", [1, 10**9], ids=["roster read whole", "roster looked up by ID"])
+def test_roster_reconciliation_duplicates_and_region(county: Workspace, county_roster: Roster, roster_scan_rows: int,
+                                                     monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import engine.pipeline
+
+    monkeypatch.setattr(engine.pipeline, "ROSTER_SCAN_ROWS", roster_scan_rows)
     village = busiest_village(county_roster)
     persons = [p for p in county_roster.persons if p["region_code"] == village]
     stranger = "34060219900101002"
