@@ -68,6 +68,7 @@ class Helper:
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         assert self._process.stdin is not None and self._process.stdout is not None
         self._jobs, self._results = self._process.stdin, self._process.stdout
+        self._pending = False
 
     @property
     def pid(self) -> int:
@@ -76,17 +77,23 @@ class Helper:
     def submit(self, func: Callable[..., object], *args: object) -> None:
         pickle.dump((func, args), self._jobs, pickle.HIGHEST_PROTOCOL)
         self._jobs.flush()
+        self._pending = True
 
     def result(self) -> Any:
         try:
             done, value = pickle.load(self._results)
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             raise HelperError("the helper process ended before its job was done") from exc
+        self._pending = False
         if not done:
             raise value
         return value
 
     def close(self) -> None:
+        """Stop the helper; a job not waited for is void (this process failed meanwhile): it
+        is stopped at once, so that it leaves nothing behind as if it had been done."""
+        if self._pending:
+            self._process.kill()
         with contextlib.suppress(OSError):    # the helper is gone already
             pickle.dump(None, self._jobs)
             self._jobs.close()
@@ -125,6 +132,7 @@ def serve(warm: str) -> None:
             data = pickle.dumps((False, HelperError(f"{type(reply[1]).__name__} in the helper process")))
         results.write(data)
         results.flush()
+    os._exit(0)    # told to stop, every result sent: nothing left to tidy
 
 
 def _read_jobs(stream: BinaryIO, jobs: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]] | None]

@@ -2,10 +2,13 @@
 
 `process_file` is what `canbao ingest`, the watcher and the demo all call. Order of
 events, for crash safety: the file is archived first (under a name made unique by its
-SHA-256, so a retry writes the same archive file); the receipt is written next (to a
-temporary name, renamed into place); then the whole file is merged in one transaction
-keyed by the SHA-256; only then does the file leave the inbox. A crash at any point
-leaves either the whole file merged or none of it, and the next run finishes the job.
+SHA-256, so a retry writes the same archive file); then the receipt is written (to a
+temporary name, renamed into place) and the whole file merged in one transaction keyed
+by the SHA-256, which commits only once the receipt is in place; only then does the file
+leave the inbox. A crash at any point leaves either the whole file merged, with its
+receipt, or none of it, and the next run finishes the job. A large file's receipt is
+written by a helper process while this one merges (`engine.parallel.Helper`: it is
+handed only the rows with problems, and it ends when this process does).
 """
 
 from __future__ import annotations
