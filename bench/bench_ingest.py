@@ -1,6 +1,6 @@
 """Ingest of one county workbook against the raw read of the same file, in the same run.
 
-    python bench/bench_ingest.py [--rows 112883] [--seed 1] [--no-frictionless]
+    python bench/bench_ingest.py [--rows 112883] [--seed 1] [--runs 1] [--no-frictionless]
 
 Writes a county export of 濉溪县 (the form's layout, every row filled, the demo's usual
 mistakes) into a temp folder, then times, each in a fresh process for a fair peak-memory
@@ -215,6 +215,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=112_883)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-frictionless", action="store_true", help="skip the frictionless baseline (slow)")
+    parser.add_argument("--runs", type=int, default=1, help="runs of raw, check and ingest, alternated; "
+                        "the fastest of each is kept (frictionless runs once)")
     parser.add_argument("--frictionless", type=Path, help=argparse.SUPPRESS)     # the baseline's own process
     parser.add_argument("--steps", nargs=2, type=Path, help=argparse.SUPPRESS)   # FILE WORKSPACE: timed steps
     args = parser.parse_args()
@@ -230,15 +232,26 @@ def main() -> None:
         path, roster_path = make_county_file(folder, args.rows, args.seed)
         print(f"county file: {path.stat().st_size / 1e6:.1f} MB written in {time.perf_counter() - start:.1f} s")
         canbao = [sys.executable, "-m", "engine.cli"]
-        ws = ["-w", str(folder / "ws")]
-        subprocess.run([*canbao, "init", "--region", "340600", *ws], check=True, capture_output=True)
-        subprocess.run([*canbao, "roster", "import", str(roster_path), *ws], check=False, capture_output=True)
-        shutil.copytree(folder / "ws", folder / "ws-steps")
-        results = {"raw": timed([sys.executable, "-c", RAW, str(path)])}
-        if not args.no_frictionless:
-            results["frictionless"] = timed([sys.executable, __file__, "--frictionless", str(path)])
-        results["check"] = timed([*canbao, "check", str(path), *ws])
-        results["ingest"] = timed([*canbao, "ingest", str(path), *ws])
+        fresh = folder / "ws-fresh"      # the city with the county's roster, nothing received yet
+        subprocess.run([*canbao, "init", "--region", "340600", "-w", str(fresh)], check=True, capture_output=True)
+        subprocess.run([*canbao, "roster", "import", str(roster_path), "-w", str(fresh)], check=False,
+                       capture_output=True)
+        results: dict[str, Timing] = {}
+
+        def keep_fastest(name: str, cmd: list[str]) -> None:
+            timing = timed(cmd)
+            if name not in results or timing[0] < results[name][0]:
+                results[name] = timing
+
+        for run in range(args.runs):    # alternated: a busy moment of the machine hits all steps alike
+            ws = folder / f"ws-{run}"
+            shutil.copytree(fresh, ws)
+            keep_fastest("raw", [sys.executable, "-c", RAW, str(path)])
+            if not args.no_frictionless and run == 0:
+                keep_fastest("frictionless", [sys.executable, __file__, "--frictionless", str(path)])
+            keep_fastest("check", [*canbao, "check", str(path), "-w", str(ws)])
+            keep_fastest("ingest", [*canbao, "ingest", str(path), "-w", str(ws)])
+        shutil.copytree(fresh, folder / "ws-steps")
         steps = subprocess.run([sys.executable, __file__, "--steps", str(path), str(folder / "ws-steps")],
                                check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     report(results, json.loads(steps))
@@ -260,7 +273,7 @@ def report(results: dict[str, Timing], steps: dict[str, float]) -> None:
                         ("hand_over", "receipt rows to the helper"), ("merge", "merge (engine.store)"),
                         ("wait", "wait for the receipt")):
         print(f"  {label:32} {steps.get(name, 0.0):7.2f} s {steps.get(name, 0.0) / total:6.1%}")
-    print(f"  {'other':32} {other:7.2f} s {other / total:6.1%}")
+    print(f"  {'other (a small receipt too)':32} {other:7.2f} s {other / total:6.1%}")
     print(f"  {'check_rows, same rows (a sheet at a time)':32} {steps['check_rows']:7.2f} s")
 
 
