@@ -54,7 +54,8 @@ def outcome_line(outcome: Outcome) -> str:
         return f"{outcome.path.name}：{word}"
     if outcome.file_problems:
         return f"{outcome.path.name}：{word}（{outcome.file_problems[0].title}）"
-    return (f"{outcome.path.name}：{word}，读取 {outcome.count('persons', 'read')} 人，"
+    older = "（旧版模板）" if outcome.older_form is not None else ""
+    return (f"{outcome.path.name}{older}：{word}，读取 {outcome.count('persons', 'read')} 人，"
             f"登记 {outcome.count('persons', 'accepted')} 人，退回 {outcome.count('persons', 'returned')} 人，"
             f"新增 {outcome.count('persons', 'new')} 人；单位登记 {outcome.count('units', 'accepted')} 个")
 

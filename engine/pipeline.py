@@ -26,9 +26,9 @@ from engine import regions
 from engine.bulk import gc_paused
 from engine.export import read_returned
 from engine.fileinfo import saved_at
-from engine.form import FORMS, Form
+from engine.form import FORM_VERSION, Form
 from engine.parallel import Helper
-from engine.problems import Problem, problem
+from engine.problems import UNREADABLE_CODES, Problem, problem
 from engine.reader import FormSheet, RawRow, Submission, read_submission
 from engine.regions import Region
 from engine.rules import CheckedRow, RowContext, check_rows, report, row_key
@@ -102,6 +102,13 @@ class Outcome:
         """Rows of a form's sheet: read, accepted, returned, warnings (rows with any), new (accepted, not on the roster)."""
         sheet = next((s for s in self.sheets if s.form.kind == kind), None)
         return sheet.counts[which] if sheet is not None else 0
+
+    @property
+    def older_form(self) -> str | None:
+        """The form version of a template older than ours (still read and checked by the
+        current form, and said so in the receipt); None for a current one."""
+        version = self.identity.form_version if self.identity else FORM_VERSION
+        return version if version != FORM_VERSION else None
 
     def for_receipt(self) -> Outcome:
         """What the receipt needs, to hand to another process: the counts and the rows with
@@ -182,7 +189,7 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
             helper.close()
     if outcome.conflicts:
         write_conflict_notices(ws, outcome)
-    _leave_inbox(ws, path, unreadable=any(p.rule == "F001" for p in outcome.file_problems))
+    _leave_inbox(ws, path, unreadable=any(p.rule in UNREADABLE_CODES for p in outcome.file_problems))
     return outcome
 
 
@@ -256,12 +263,10 @@ def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcom
     problems are shown as sent, in the receipt, so the sheet is held once, not twice. The
     collector is paused: the rows and problems made here form no cycles (engine.bulk)."""
     form = sheet.form
-    work = _WORK_KEYS[form.kind]
     persons = form.kind == "persons"
     rows: list[tuple[RawRow, CheckedRow, bool]] = []
     with gc_paused():
-        started = [raw for raw in sheet.rows if not work.isdisjoint(raw.values) or (
-            persons and "id_number" in raw.values and not raw.values.get("person_no"))]
+        started = [raw for raw in sheet.rows if form.started(raw.values)]
         checks = _CrossChecks(ws, RowContext(sheet.name, form, today), scope, outcome,
                               len(started) if persons else 0)
         if outcome.village:
@@ -321,13 +326,6 @@ class _CrossChecks:
                 _check_roster(checked, ctx, roster, on_roster)
         _check_holders(self.ws, rows, ctx, self.outcome)
         return rows
-
-
-# The columns only a visit fills: a row with none of them is a roster row not yet visited
-# (or, for persons, a row with an ID and no roster number: a person found at the door).
-_WORK_KEYS: dict[str, frozenset[str]] = {
-    kind: frozenset(f.key for f in form.fields if f.is_input and not f.prefilled) for kind, form in FORMS.items()
-}
 
 
 class _Outside(dict[str, bool]):

@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.cells import cell_len
 
 from engine import regions
-from engine.form import PERSONS, UNITS, Form
+from engine.form import FORM_VERSION, PERSONS, UNITS, Form
 from engine.pipeline import Outcome
 from engine.problems import Problem
 from engine.reader import Cell, cell_text
@@ -158,6 +158,9 @@ def _summary_lines(outcome: Outcome, earlier: FileRecord | None) -> list[tuple[s
         ("收到时间", (earlier.received_at if earlier else outcome.received_at).replace("T", " ")),
         ("处理结果", STATUS_TEXT[outcome.status].format(newer=" ".join(outcome.newer or ()))),
     ]
+    if outcome.older_form is not None:
+        lines.append(("模板版本", f"旧版模板（第 {outcome.older_form} 版），已按现行第 {FORM_VERSION} 版的要求检查；"
+                                  "以后请使用新下发的模板。"))
     if earlier is not None:
         return lines
     lines += [

@@ -220,6 +220,29 @@ def test_unreadable_files_get_a_receipt_and_a_chinese_line_never_a_traceback(tmp
     assert len(receipts) == 4 and all("检查" in r for r in receipts)
 
 
+def test_unreadable_files_dropped_in_the_inbox_go_to_their_folder_with_a_receipt(tmp_path: Path) -> None:
+    """`canbao watch --once`: each file that cannot be read as a table leaves the inbox for
+    outbox/无法读取/, with a receipt that says what it is; nothing is counted."""
+    ws = Workspace(tmp_path / "ws")
+    ws.init("340602")
+    contents = {content: n for n, (content, _, _) in reversed(UNREADABLE_FILES.items())
+                if isinstance(content, bytes) and content and not n.endswith(".txt")}
+    names = list(contents.values())   # one file per content: the same bytes again are a duplicate
+    for name in names:
+        path = ws.inbox / name
+        path.write_bytes(UNREADABLE_FILES[name][0])   # type: ignore[arg-type]
+    ws.close()
+    result = CliRunner().invoke(main, ["watch", "--once", "-w", str(ws.root)])
+    assert "Traceback" not in result.output, result.output
+    assert sorted(p.name for p in ws.inbox.iterdir()) == []
+    assert sorted(p.name for p in ws.unreadable.iterdir() if p.suffix != ".txt") == sorted(names)
+    receipts = list((ws.root / "outbox" / "回执").rglob("*.xlsx"))
+    assert len(receipts) == len(names)
+    figures = Workspace(ws.root).store.figures("340602")
+    assert figures.files["received"] == len(names) and figures.files["accepted"] == 0
+    assert figures.region.registered == 0
+
+
 def test_a_truncated_workbook_waits_in_the_watcher_and_is_named_incomplete_when_asked(tmp_path: Path) -> None:
     """The watcher does not take a half-written .xlsx (it looks again later); `check` or
     `ingest` on it directly says the file is incomplete."""

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
+from engine.console import outcome_line
 from engine.demo import _write_rosters
 from engine.demo_data import Roster
 from engine.dropdowns import cascades, dropdown_lists, list_name, name_part_formula, place_lists
@@ -278,6 +279,16 @@ def test_a_template_of_an_older_form_version_is_read_and_accepted(county: Worksp
     assert outcome.identity is not None and outcome.identity.form_version == "0"
     assert outcome.status == "accepted", [p.message for p in outcome.problems]
     assert outcome.count("persons", "accepted") == len(filled)
+    assert outcome.older_form == "0"
+    assert outcome.receipt is not None
+    summary = {row[0]: row[1] for row in openpyxl.load_workbook(outcome.receipt)["回执"].iter_rows(values_only=True)
+               if row and row[0]}
+    assert "旧版模板（第 0 版）" in str(summary["模板版本"])
+    assert "旧版模板" in outcome_line(outcome)
+    fill_like_staff(template_path(county, village), county.inbox / "new.xlsx", persons, visit=3)
+    current = process_file(county, county.inbox / "new.xlsx")
+    assert current.older_form is None and current.receipt is not None
+    assert "模板版本" not in {row[0] for row in openpyxl.load_workbook(current.receipt)["回执"].iter_rows(values_only=True)}
 
 
 def test_regenerating_after_a_roster_update_keeps_each_template_id(county: Workspace, county_roster: Roster,
