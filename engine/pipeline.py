@@ -96,6 +96,7 @@ class Outcome:
     saved_at: str | None = None       # the workbook's own last save time
     newer: tuple[str, str] | None = None   # (saved_at, name) of a newer return already merged
     withdrawn: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # left out of a full resubmission
+    kept: dict[str, int] = field(default_factory=dict)   # left out, but kept: the file is a fresh copy
     carried: list[tuple[str, str, str, bool]] = field(default_factory=list)  # an export's returned rows
 
     def count(self, kind: str, which: str) -> int:
@@ -410,6 +411,10 @@ def _coverage(ws: Workspace, outcome: Outcome) -> None:
 
 # Files that stand for the whole of their template's rows: what they leave out is withdrawn.
 _FULL_KINDS = ("template", "export")
+# ... unless they leave out more than they keep of it, and more than this many: then the
+# file is new visits typed on a fresh copy of the template, not the earlier return
+# corrected, and the earlier registrations stay.
+FRESH_COPY_ROWS = 20
 
 
 def _template(outcome: Outcome) -> str:
@@ -417,7 +422,12 @@ def _template(outcome: Outcome) -> str:
 
 
 def _resubmission(ws: Workspace, outcome: Outcome) -> None:
-    """A later return of the same template supersedes the earlier one; an older one does not."""
+    """A later return of the same template supersedes the earlier one; an older one does not.
+
+    Superseding withdraws the registrations of the template that the file no longer holds
+    (a visit cleared, a new person deleted). A file that holds fewer than half of them,
+    with more than FRESH_COPY_ROWS left out, is taken as a fresh copy with new visits: it
+    withdraws nothing, and its receipt says so."""
     ident = outcome.identity
     if ident is None:
         return
@@ -430,8 +440,11 @@ def _resubmission(ws: Workspace, outcome: Outcome) -> None:
     for result in outcome.sheets:
         kind = result.form.kind
         sent = {row_key(kind, c.values) for _, c, _ in result.rows}
-        gone = ws.store.template_keys(kind, ident.template_id) - sent
-        if gone:
+        earlier = ws.store.template_keys(kind, ident.template_id)
+        gone = earlier - sent
+        if len(gone) > max(FRESH_COPY_ROWS, len(earlier) - len(gone)):
+            outcome.kept[kind] = len(gone)
+        elif gone:
             outcome.withdrawn[kind] = ws.store.records_by_key(kind, gone)
 
 

@@ -178,6 +178,9 @@ def _summary_lines(outcome: Outcome, earlier: FileRecord | None) -> list[tuple[s
                   ("本村尚未登记（见“未登记名单”）", len(outcome.missing))]
     if outcome.withdrawn:
         lines.append(("本次未包含、已移出登记（见“移出登记名单”）", sum(map(len, outcome.withdrawn.values()))))
+    if outcome.kept:
+        lines.append(("本次未包含、仍保留登记", f"{sum(outcome.kept.values())}（本文件不含此前交回的大部分内容，"
+                      "按新模板补录处理，此前的登记全部保留。如确需移出某些人，请在上次交回的文件里清空这些行后再发回。）"))
     lines.append(("下一步", _next_step(outcome)))
     return lines
 

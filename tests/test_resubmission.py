@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 
 import openpyxl
+import pytest
 
+import engine.pipeline
 from engine.demo_data import Roster
 from engine.export import export
 from engine.form import PERSONS
@@ -90,6 +92,28 @@ def test_county_export_rolls_up_into_the_city(tmp_path: Path, county: Workspace,
     assert row["persons"] == county.store.figures(county.region.code).status_json()["region"]["persons"]
     assert city.store.figures("340600").region.registered == county.store.figures(county.region.code).region.registered
     city.close()
+
+
+def test_a_fresh_copy_with_a_few_visits_keeps_the_earlier_registrations(
+        county: Workspace, county_roster: Roster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staff who type today's visits on a new copy of the template, instead of the file they
+    sent before, must not un-register the village: the copy leaves out more than it keeps
+    (and more than FRESH_COPY_ROWS, 20, lowered here for the test county's small villages)."""
+    monkeypatch.setattr(engine.pipeline, "FRESH_COPY_ROWS", 3)
+    village, persons = _village(county_roster)
+    first = county.root / "first.xlsx"
+    fill_like_staff(template_of(county, village), first, persons, visit=8)
+    assert process_file(county, first).status == "accepted"
+    time.sleep(1.1)
+    fresh = county.root / "fresh.xlsx"
+    fill_like_staff(template_of(county, village), fresh, persons, visit=2, seed=2)
+    outcome = process_file(county, fresh)
+    assert outcome.withdrawn == {} and outcome.kept == {"persons": 6}
+    assert county.store.figures(county.region.code).region.registered == 8
+    assert outcome.receipt is not None
+    lines = {row[0]: row[1] for row in openpyxl.load_workbook(outcome.receipt)["回执"].iter_rows(values_only=True)
+             if row and row[0]}
+    assert str(lines["本次未包含、仍保留登记"]).startswith("6（")
 
 
 def test_an_empty_template_sent_by_mistake_withdraws_nothing(county: Workspace, county_roster: Roster) -> None:
