@@ -187,14 +187,33 @@ def write_visit_lists(ws: Workspace, region_code: str | None = None, *, today: d
                       progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """A list for every village of the region with persons or units left; stale lists removed."""
     within = ws.within(region_code)
-    like = (within.prefix + "%",)
+    villages = [village.code for village in regions.load().villages(within.code)]
+    return _write_lists(ws, villages, _open_villages(ws, within.prefix), today, progress)
+
+
+def write_village_lists(ws: Workspace, codes: Iterable[str], *, today: dt.date | None = None) -> list[Path]:
+    """The lists of these villages only (a watcher's refresh writes a few at a time): written
+    for those with persons or units left, removed for the others."""
+    villages = sorted(set(codes))
+    open_villages: set[str] = set()
+    for code in villages:
+        open_villages |= _open_villages(ws, ws.within(code).prefix)
+    return _write_lists(ws, villages, open_villages, today, None)
+
+
+def _open_villages(ws: Workspace, prefix: str) -> set[str]:
+    like = (prefix + "%",)
     open_villages = {code for code, _ in ws.store.db.execute(OPEN_PERSONS_BY_VILLAGE, like)}
-    open_villages |= {code for code, _ in ws.store.db.execute(OPEN_UNITS_BY_VILLAGE, like)}
-    for village in regions.load().villages(within.code):
-        stale = visit_list_path(ws, village.code)
-        if village.code not in open_villages and stale.exists():
+    return open_villages | {code for code, _ in ws.store.db.execute(OPEN_UNITS_BY_VILLAGE, like)}
+
+
+def _write_lists(ws: Workspace, villages: list[str], open_villages: set[str], today: dt.date | None,
+                 progress: Callable[[int, int], None] | None) -> list[Path]:
+    for code in villages:
+        stale = visit_list_path(ws, code)
+        if code not in open_villages and stale.exists():
             stale.unlink()
-            log.info("visit list removed: %s has nothing left", village.code)
+            log.info("visit list removed: %s has nothing left", code)
     day = (today or dt.date.today()).isoformat()
     jobs = [(str(ws.root), code, day) for code in sorted(open_villages)]
     written = run_all(_write_job, jobs, progress)

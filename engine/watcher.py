@@ -18,7 +18,9 @@ for `_BATCH_QUIET` with no file on its way (being written, or waiting for its
 stability check), so a flood of files is one batch; at most every `_BATCH_MAX_WAIT`
 seconds during a long flood; and, when it is slow, no more often than keeps its own
 time at about `_BATCH_SHARE` of the whole (a trickle of files one by one is not a
-refresh per file).
+refresh per file). A long refresh can be given in steps: `on_batch` returns them (a
+generator), the first runs at once and each further one only when no file is ready, so a
+file landing during the refresh waits for one step, not for all of it.
 
 `Watcher.run_once` processes what is in the inbox now; `Watcher.run` follows file
 system events (watchdog) until a stop event is set, with one thread doing the work.
@@ -59,6 +61,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Path], object]
 BatchResult = list[tuple[Path, object]]
+BatchCallback = Callable[[BatchResult], Iterable[object] | None]
 
 # What the pipeline reads, and formats it refuses with a receipt that says what to send
 # instead (.xlsb, .et, .docx...): those too are taken, so that they leave the inbox.
@@ -346,7 +349,11 @@ class Watcher:
     `handle` may raise: the error is logged (file name and error type only, since
     messages may carry personal data) and the exception object is that file's result.
     `on_batch` receives the (path, result) pairs after each burst of work in `run`
-    (`run_once` returns them instead). When
+    (`run_once` returns them instead). It may return an iterable of steps (a generator):
+    the first step runs at once, each further one when no file is ready. When the next
+    batch is due before the steps ran out, the rest are dropped (the generator closed) and
+    `on_batch` is called with the new batch: it must take over what the dropped steps had
+    left to do. On stop the last steps run to their end. When
     `is_complete` is None, `looks_complete` is used; pass `lambda path: True` to
     skip that check. A file that stays unchanged but incomplete for `give_up_after`
     seconds (a copy cut short, an empty file) is handed over all the same: the sender
@@ -363,7 +370,7 @@ class Watcher:
         min_age: float = 1.0,
         settle: float = 0.5,
         rescan_every: float = 30.0,
-        on_batch: Callable[[BatchResult], None] | None = None,
+        on_batch: BatchCallback | None = None,
         is_complete: Callable[[Path], bool] | None = None,
         once_timeout: float = 30.0,
         give_up_after: float = 600.0,
@@ -384,6 +391,8 @@ class Watcher:
         self._stalled: set[Path] = set()  # stable but not complete: not "on its way" for on_batch
         self._unsupported_seen: set[Path] = set()
         self._next_report = 0.0  # time.monotonic() before which on_batch is not called again
+        self._refresh: Iterator[object] | None = None  # the steps on_batch returned, still to run
+        self._refresh_time = 0.0  # seconds spent on them so far, on_batch's call included
 
     # public entry points
 
@@ -435,7 +444,7 @@ class Watcher:
                 self._enqueue_all(queue)
                 next_rescan = time.monotonic() + self.rescan_every
                 self.ready.set()
-            path = queue.get(timeout=_TICK)
+            path = queue.get(timeout=_TICK if self._refresh is None else 0.0)
             result = None if path is None else self._step(path, queue)
             if result is not None:
                 if not batch:
@@ -445,7 +454,11 @@ class Watcher:
             if batch and self._batch_done(queue, started, last_work, idle=path is None):
                 self._report(batch)
                 batch = []
+            elif path is None:
+                self._advance()
         self._report(batch)
+        while self._refresh is not None:
+            self._advance()
 
     def _batch_done(self, queue: _PathQueue, started: float, last_work: float, *, idle: bool) -> bool:
         """Whether the results gathered since `started` should go to on_batch now."""
@@ -470,15 +483,51 @@ class Watcher:
         return self._process(path)
 
     def _report(self, batch: BatchResult) -> None:
+        """Call on_batch (dropping the steps of the call before, if any are left) and run its first step."""
         if not batch or self._on_batch is None:
+            return
+        self._drop_refresh()
+        self._refresh_time = 0.0
+        start = time.monotonic()
+        try:
+            steps = self._on_batch(batch)
+        except Exception as exc:
+            log.error("on_batch failed after %d files (%s)", len(batch), type(exc).__name__)
+            steps = None
+        self._refresh = None if steps is None else iter(steps)
+        self._spent(start)
+        self._advance()
+
+    def _drop_refresh(self) -> None:
+        """Close what is left of the last on_batch's steps (the next call takes it over)."""
+        steps, self._refresh = self._refresh, None
+        close = getattr(steps, "close", None)
+        if close is None:
+            return
+        try:
+            close()
+        except Exception as exc:
+            log.error("on_batch failed when its steps were dropped (%s)", type(exc).__name__)
+
+    def _advance(self) -> None:
+        """Run the next step of on_batch's steps, if any are left."""
+        if self._refresh is None:
             return
         start = time.monotonic()
         try:
-            self._on_batch(batch)
+            next(self._refresh)
+        except StopIteration:
+            self._refresh = None
         except Exception as exc:
-            log.error("on_batch failed after %d files (%s)", len(batch), type(exc).__name__)
+            log.error("on_batch failed in a step (%s)", type(exc).__name__)
+            self._refresh = None
+        self._spent(start)
+
+    def _spent(self, start: float) -> None:
+        """Count on_batch's time since `start`; the next call waits 9x the time spent on the last."""
         end = time.monotonic()
-        self._next_report = end + (end - start) * (1 - _BATCH_SHARE) / _BATCH_SHARE
+        self._refresh_time += end - start
+        self._next_report = end + self._refresh_time * (1 - _BATCH_SHARE) / _BATCH_SHARE
 
     # deciding whether a file is ready
 

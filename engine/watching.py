@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
 from engine.console import outcome_line
 from engine.pipeline import Outcome, process_file
-from engine.reports import write_reports
+from engine.reports import Refresh
 from engine.watcher import AlreadyWatching, Watcher, WatchLock, on_network_fs
 from engine.workspace import Workspace, WorkspaceError
 
@@ -86,24 +86,42 @@ def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: t
         say(outcome_line(outcome))
         return Handled(outcome.status, outcome.village)
 
-    def on_batch(results: list[tuple[Path, object]]) -> None:
+    refresh = Refresh(ws)
+
+    def on_batch(results: list[tuple[Path, object]]) -> Iterable[object] | None:
         changed = [r for _, r in results if isinstance(r, Handled) and r.status != "duplicate"]
-        if changed:
-            # A batch of village files refreshes those villages' lists; anything else, all of them.
-            villages = None if any(not o.village for o in changed) else {o.village for o in changed}
-            start = time.perf_counter()
-            write_reports(ws, villages=villages)
-            log.info("summaries refreshed after %d files (%s villages) in %.1f s", len(results),
-                     "all" if villages is None else len(villages), time.perf_counter() - start)
-            say(f"已刷新汇总表和待入户名单：{ws.outbox}")
+        if not changed and not refresh.owes_lists:
+            return None
+        # A batch of village files refreshes those villages' lists; anything else, all of them.
+        villages = None if any(not o.village for o in changed) else {o.village for o in changed}
+        return _refresh_steps(ws, refresh, villages, len(results), say)
 
     polling = polling or on_network_fs(ws.inbox)
     watcher = Watcher(ws.inbox, handle, polling=polling, min_age=min_age, settle=settle, on_batch=on_batch)
     with writer_lock(ws):
         if once:
             results = watcher.run_once()
-            on_batch(results)
+            for _ in on_batch(results) or ():
+                pass
         else:
             say(f"正在监视 {ws.inbox}（按 Ctrl+C 停止）")
             watcher.run(stop or threading.Event())
     return outcomes
+
+
+def _refresh_steps(ws: Workspace, refresh: Refresh, villages: set[str] | None, files: int,
+                   say: Callable[[str], object]) -> Iterator[object]:
+    """The summaries, then the still-to-visit lists a few villages at a time: the watcher takes
+    new files between the steps (lists it has not written yet are owed to the next refresh)."""
+    start = time.perf_counter()
+    with closing(refresh.steps(villages)) as steps:
+        yield next(steps)
+        log.info("summaries refreshed after %d files (%s villages) in %.1f s", files,
+                 "all" if villages is None else len(villages), time.perf_counter() - start)
+        say(f"已刷新汇总表：{ws.summaries}")
+        lists_start, written = time.perf_counter(), 0
+        for paths in steps:
+            written += len(paths)
+            yield paths
+    log.info("still-to-visit lists refreshed (%d written) in %.1f s", written, time.perf_counter() - lists_start)
+    say(f"已刷新待入户名单：{ws.outbox}")

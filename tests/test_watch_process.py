@@ -20,7 +20,9 @@ from click.testing import CliRunner
 from engine.cli import main
 from engine.demo import _simulate_returns, _write_rosters
 from engine.demo_data import Roster, make_roster
+from engine.reports import Refresh
 from engine.roster import import_roster
+from engine.visit_lists import FOLDER, write_visit_lists
 from engine.workspace import Workspace
 from tests.conftest import busiest_village, fill_like_staff, template_of
 
@@ -150,10 +152,40 @@ def test_every_village_of_the_city_dropped_at_once(tmp_path: Path) -> None:
             ingest.kill()
     refreshes = _refreshes(ws.root)
     assert 1 <= refreshes <= 4, f"{refreshes} summary refreshes for one flood of files"
+    assert "still-to-visit lists refreshed" in _log(ws.root)
+    assert _lists(ws.root) == _lists(reference, write=True), "every village's list, none skipped"
     assert _receipts(ws.root) == _receipts(reference) == len(files)
     watched, ingested = _status(ws.root), _status(reference)
     assert watched["files"]["received"] == len(files)
     assert watched == ingested
+
+
+def _lists(root: Path, *, write: bool = False) -> set[Path]:
+    """The still-to-visit lists in the workspace's outbox (written there first with `write`)."""
+    if write:
+        ws = Workspace(root)
+        write_visit_lists(ws)
+        ws.close()
+    folder = root / "outbox" / FOLDER
+    return {path.relative_to(folder) for path in folder.rglob("*.xlsx")}
+
+
+def test_lists_a_dropped_refresh_left_are_written_by_the_next(county: Workspace) -> None:
+    """The watcher's refresh in steps: when it is dropped for a newer batch after one village's
+    list, the next refresh writes the others too."""
+    refresh = Refresh(county, group=1)
+    steps = refresh.steps(None)
+    next(steps)   # the summaries
+    next(steps)   # one village's list
+    steps.close()
+    assert len(_lists(county.root)) == 1
+    assert refresh.owes_lists
+    for _ in refresh.steps(set()):
+        pass
+    assert not refresh.owes_lists
+    written = _lists(county.root)
+    assert len(written) > 1
+    assert written == _lists(county.root, write=True)
 
 
 def _log(ws: Path) -> str:

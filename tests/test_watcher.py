@@ -444,6 +444,53 @@ def test_a_slow_batch_callback_is_not_repeated_for_every_file(inbox: Path, recor
     assert len(batches.batches) < len(names)
 
 
+class SteppedRefresh:
+    """An on_batch that returns a refresh in steps (0.1 s each the first time, then quick) and
+    notes, per call, its batch, the steps run and whether it was dropped or ran to its end."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, batch: list[tuple[Path, object]]) -> Iterator[None]:
+        call: dict[str, Any] = {"batch": sorted(path.name for path, _ in batch), "steps": 0, "end": None}
+        self.calls.append(call)
+        return self._run(call)
+
+    def _run(self, call: dict[str, Any]) -> Iterator[None]:
+        try:
+            for _ in range(self.steps):
+                if call is self.calls[0]:
+                    time.sleep(0.1)
+                call["steps"] += 1
+                yield
+            call["end"] = "finished"
+        except GeneratorExit:
+            call["end"] = "dropped"
+            raise
+
+
+def test_a_file_landing_during_a_long_refresh_is_handled_between_its_steps(
+    inbox: Path, recorder: Recorder
+) -> None:
+    """A refresh given in steps (the summaries, then the lists village by village) takes a file
+    that lands meanwhile after the step in hand, not after the whole refresh. On stop, the
+    file's own batch drops what was left of that refresh (on_batch takes it over), and its
+    refresh runs to its end."""
+    refresh = SteppedRefresh(steps=100)   # 10 s the first time
+    with watching(inbox, recorder, on_batch=refresh):
+        (inbox / "a.csv").write_bytes(b"a\n")
+        assert wait_until(lambda: bool(refresh.calls) and refresh.calls[0]["steps"] >= 3), "the refresh started"
+        (inbox / "b.csv").write_bytes(b"b\n")
+        assert wait_until(lambda: recorder.count("b.csv") == 1)
+        assert refresh.calls[0]["end"] is None, "b.csv was handled while the refresh was still running"
+        assert refresh.calls[0]["steps"] < refresh.steps
+    assert recorder.calls == ["a.csv", "b.csv"]
+    assert [call["batch"] for call in refresh.calls] == [["a.csv"], ["b.csv"]]
+    assert refresh.calls[0]["end"] == "dropped"
+    assert refresh.calls[1] == {"batch": ["b.csv"], "steps": refresh.steps, "end": "finished"}
+
+
 def test_a_file_that_never_completes_does_not_hold_back_the_batch(
     inbox: Path, recorder: Recorder
 ) -> None:
