@@ -144,9 +144,11 @@ class FormWorkbook:
         self._write_head(ws, fields, title)
         r = FIRST_DATA_ROW
         plan = self._row_plan(fields)
+        marked: list[_MarkedColumn] | None = None
         for row in rows:
             if row.marks:
-                self._write_marked_row(ws, fields, r, row)
+                marked = marked or self._marked_plan(fields)
+                self._write_marked_row(ws, marked, r, row)
             else:
                 self._write_row(ws, plan, r, row)
             r += 1
@@ -278,22 +280,34 @@ class FormWorkbook:
             else:
                 ws.write_number(r, c, value, fmt)
 
-    def _write_marked_row(self, ws: Worksheet, fields: Sequence[Field], r: int, row: SheetRow) -> None:
-        """A receipt's row: problem cells coloured, the messages as comments."""
-        for c, f in enumerate(fields):
-            value = row.values.get(f.key)
-            mark = row.marks.get(f.key)
-            locked = f.derived or (row.roster and f.roster)
-            fmt = self.fmt.cell(locked, mark[0] if mark else None)
+    def _marked_plan(self, fields: Sequence[Field]) -> list[_MarkedColumn]:
+        severities: tuple[Severity | None, ...] = (None, "error", "warning")
+        return [_MarkedColumn(c, f.key, f.code_list.labels if f.code_list else None,
+                              {s: self.fmt.cell(f.derived or f.roster, s) for s in severities},
+                              {s: self.fmt.cell(f.derived, s) for s in severities})
+                for c, f in enumerate(fields)]
+
+    def _write_marked_row(self, ws: Worksheet, plan: Sequence[_MarkedColumn], r: int, row: SheetRow) -> None:
+        """A receipt's row: problem cells coloured, the messages as comments (a county's
+        receipt has some 10,000 such rows: the formats are looked up once per column)."""
+        values, marks = row.values, row.marks
+        for c, key, labels, roster_formats, other_formats in plan:
+            value = values.get(key)
+            mark = marks.get(key)
+            fmt = (roster_formats if row.roster else other_formats)[mark[0] if mark else None]
             if value is None or value == "":
                 if fmt is not None:
                     ws.write_blank(r, c, None, fmt)
+            elif type(value) is str:
+                if labels is not None and value in labels:
+                    value = f"{value} {labels[value]}"
+                ws.write_string(r, c, value, fmt)
             elif isinstance(value, bool) or not isinstance(value, int | float):
-                ws.write_string(r, c, str(code_entry(f, value)), fmt)
+                ws.write_string(r, c, str(value), fmt)
             else:
                 ws.write_number(r, c, value, fmt)
             if mark:
-                ws.write_comment(r, c, mark[1], {"x_scale": 2.2, "y_scale": 1.6})
+                ws.write_comment(r, c, mark[1], COMMENT_SIZE)
 
     def _validate(self, ws: Worksheet, form: Form, fields: Sequence[Field], last: int) -> None:
         refs = row_refs(fields)
@@ -357,6 +371,17 @@ def _runs(cols: Sequence[int]) -> list[tuple[int, int]]:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&&")
+
+
+class _MarkedColumn(NamedTuple):
+    col: int
+    key: str
+    labels: Mapping[str, str] | None
+    roster_formats: Mapping[Severity | None, Format | None]   # by the cell's mark (None: unmarked), on a roster row
+    other_formats: Mapping[Severity | None, Format | None]    # on any other row
+
+
+COMMENT_SIZE = {"x_scale": 2.2, "y_scale": 1.6}   # a problem's comment: room for two or three lines
 
 
 class _Column(NamedTuple):
