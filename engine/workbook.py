@@ -266,19 +266,7 @@ class FormWorkbook:
         """One row without marks: the hot loop of a template (a county has 100,000 rows)."""
         values, roster = row.values, row.roster
         for c, key, labels, roster_format, other_format in plan:
-            value = values.get(key)
-            fmt = roster_format if roster else other_format
-            if value is None or value == "":
-                if fmt is not None:   # an empty input cell is the default: nothing to write
-                    ws.write_blank(r, c, None, fmt)
-            elif type(value) is str:
-                if labels is not None and value in labels:
-                    value = f"{value} {labels[value]}"
-                ws.write_string(r, c, value, fmt)
-            elif isinstance(value, bool) or not isinstance(value, int | float):
-                ws.write_string(r, c, str(value), fmt)
-            else:
-                ws.write_number(r, c, value, fmt)
+            _write_value(ws, r, c, values.get(key), labels, roster_format if roster else other_format)
 
     def _marked_plan(self, fields: Sequence[Field]) -> list[_MarkedColumn]:
         severities: tuple[Severity | None, ...] = (None, "error", "warning")
@@ -295,17 +283,7 @@ class FormWorkbook:
             value = values.get(key)
             mark = marks.get(key)
             fmt = (roster_formats if row.roster else other_formats)[mark[0] if mark else None]
-            if value is None or value == "":
-                if fmt is not None:
-                    ws.write_blank(r, c, None, fmt)
-            elif type(value) is str:
-                if labels is not None and value in labels:
-                    value = f"{value} {labels[value]}"
-                ws.write_string(r, c, value, fmt)
-            elif isinstance(value, bool) or not isinstance(value, int | float):
-                ws.write_string(r, c, str(value), fmt)
-            else:
-                ws.write_number(r, c, value, fmt)
+            _write_value(ws, r, c, value, labels, fmt)
             if mark:
                 ws.write_comment(r, c, mark[1], COMMENT_SIZE)
 
@@ -356,6 +334,23 @@ class FormWorkbook:
         ws.fit_to_pages(1, 0)
         ws.set_header(f"&L{_escape(header_text)}&R{form.name}")
         ws.set_footer("&C第 &P 页 共 &N 页")
+
+
+def _write_value(ws: Worksheet, r: int, c: int, value: object, labels: Mapping[str, str] | None,
+                 fmt: Format | None) -> None:
+    """One data cell: a code as the dropdown shows it ('11 城镇职工…'), text as text, numbers as
+    numbers; an empty cell only when it has a format (an empty input cell is the default)."""
+    if value is None or value == "":
+        if fmt is not None:
+            ws.write_blank(r, c, None, fmt)
+    elif type(value) is str:
+        if labels is not None and value in labels:
+            value = f"{value} {labels[value]}"
+        ws.write_string(r, c, value, fmt)
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        ws.write_string(r, c, str(value), fmt)
+    else:
+        ws.write_number(r, c, value, fmt)
 
 
 def _runs(cols: Sequence[int]) -> list[tuple[int, int]]:
