@@ -4,6 +4,7 @@ the way village staff fill it (openpyxl, as Excel would save it)."""
 from __future__ import annotations
 
 import random
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,17 @@ def fill_like_staff(template: Path, target: Path, roster_persons: list[dict[str,
         edit(sheet, cols)
     book.save(target)
     return rows
+
+
+def as_xlsm(source: Path, target: Path) -> Path:
+    """The workbook as an .xlsm: macro-enabled content type and a vbaProject part (never run,
+    never even parsed: here it is not a valid one)."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml").replace(
+                    b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+            dst.writestr(item, data)
+        dst.writestr("xl/vbaProject.bin", b'Attribute VB_Name = "Module1"\nSub Auto_Open()\n  Kill "C:\\*.*"\nEnd Sub\n')
+    return target

@@ -24,7 +24,6 @@ import os
 import random
 import shutil
 import subprocess
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ from engine.roster import import_roster
 from engine.templates import generate
 from engine.workbook import FIRST_DATA_ROW
 from engine.workspace import Workspace
-from tests.conftest import COUNTY, busiest_village, header_columns, template_of
+from tests.conftest import COUNTY, as_xlsm, busiest_village, header_columns, template_of
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("CANBAO_UPDATE_GOLDEN") == "1"
@@ -217,20 +216,6 @@ def _alias(names: tuple[str, ...], rng: random.Random) -> str:
     return names[-1] if len(names) > 1 and rng.random() < 0.6 else names[0]
 
 
-def _xlsm(source: Path, target: Path) -> Path:
-    """The workbook as an .xlsm: macro-enabled content type and a vbaProject part (never run,
-    never even parsed: here it is not a valid one)."""
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "[Content_Types].xml":
-                data = data.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml").replace(
-                    b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
-            dst.writestr(item, data)
-        dst.writestr("xl/vbaProject.bin", b'Attribute VB_Name = "Module1"\nSub Auto_Open()\n  Kill "C:\\*.*"\nEnd Sub\n')
-    return target
-
-
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Samples]:
     root = tmp_path_factory.mktemp("golden")
@@ -263,7 +248,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Samples]:
         "ids_as_numbers": _edited(filled, made / "numbers.xlsx", _ids_as_numbers),
         "renamed_sheet": _edited(filled, made / "renamed.xlsx", _renamed_sheet),
         "merged_header": _edited(filled, made / "merged.xlsx", _merged_header),
-        "xlsm": _xlsm(filled, made / "macro.xlsm"),
+        "xlsm": as_xlsm(filled, made / "macro.xlsm"),
     }
     yield Samples(ws, files)
     ws.close()

@@ -21,6 +21,7 @@ from engine.problems import BY_NAME, UNREADABLE_CODES
 from engine.reader import read_submission
 from engine.watcher import looks_complete
 from engine.workspace import Workspace
+from tests.conftest import as_xlsm
 
 ID = "340621198001011238"
 
@@ -277,15 +278,7 @@ def test_xlsm_is_read_as_data_and_its_macros_are_never_opened(tmp_path: Path) ->
     (here it is not even a valid OLE file, which would fail any attempt to open it)."""
     xlsx = tmp_path / "book.xlsx"
     _filled_xlsx(xlsx)
-    xlsm = tmp_path / "book.xlsm"
-    with zipfile.ZipFile(xlsx) as src, zipfile.ZipFile(xlsm, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "[Content_Types].xml":
-                data = data.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml").replace(
-                    b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
-            dst.writestr(item, data)
-        dst.writestr("xl/vbaProject.bin", b"Attribute VB_Name = \"Module1\"\nSub Auto_Open()\nEnd Sub\n")
+    xlsm = as_xlsm(xlsx, tmp_path / "book.xlsm")
     sub = read_submission(xlsm)
     assert sub.problems == []
     (sheet,) = sub.sheets
