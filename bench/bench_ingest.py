@@ -32,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench_templates import Timing, measure  # the same fresh-process timer (bench/ is on the path)
+
 RAW = """
 import sys
 from python_calamine import CalamineWorkbook
@@ -177,57 +179,10 @@ def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
 # -- the run ---------------------------------------------------------------------------------
 
 
-# Runs a command in a fresh process; prints wall seconds, CPU seconds of the whole tree, the
-# largest process's peak RSS (MB, ru_maxrss of the waited-for children), the process tree's
-# sampled peak (MB: an ingest's receipt helper counts too) and the command's first output line.
-PEAK = """
-import os, resource, subprocess, sys, threading, time
-
-def tree_rss(root):
-    children = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(pid))
-        except (OSError, IndexError, ValueError):
-            pass
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
-            pass
-    return total
-
-start = time.perf_counter()
-proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-peak = [0]
-def sample():
-    while proc.poll() is None:
-        peak[0] = max(peak[0], tree_rss(proc.pid))
-        time.sleep(0.02)
-threading.Thread(target=sample, daemon=True).start()
-out = proc.communicate()[0]
-wall = time.perf_counter() - start
-lines = (out.strip() or "-").splitlines()
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, peak[0] / 2**20, lines[0])
-"""
-
-Timing = tuple[float, float, float, float, str]   # wall s, cpu s, peak MB (largest process, tree), output
-
-
 def timed(cmd: list[str]) -> Timing:
-    """`cmd` run alone in a fresh process (see PEAK)."""
-    out = subprocess.run([sys.executable, "-c", PEAK, *cmd], check=True, capture_output=True, text=True).stdout
-    wall, cpu, largest, tree, line = out.strip().split(" ", 4)
-    return float(wall), float(cpu), float(largest), float(tree), line
+    """`cmd` run alone in a fresh process (bench_templates.PEAK), with its first output line;
+    `canbao check` exits 1 on a file with problems, which is not a failure here."""
+    return measure(cmd, line=0, strict=False)
 
 
 def main() -> None:

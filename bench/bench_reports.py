@@ -38,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_templates import PEAK  # the same fresh-process timer (bench/ is on the path)
+from bench_templates import Timing, measure  # the same fresh-process timer (bench/ is on the path)
 
 PLAIN_FOLDER = "plain"
 
@@ -209,8 +209,6 @@ ws.close()
 print(json.dumps(spent))
 """
 
-Timing = tuple[float, float, float, float, str]   # wall s, cpu s, peak MB (largest, tree), output
-
 
 def cached_workspace(folder: Path, scale: float, seed: int, rebuild: bool) -> Path:
     """A city workspace after `canbao demo --scale --seed`, built once and reused."""
@@ -231,10 +229,7 @@ def cached_workspace(folder: Path, scale: float, seed: int, rebuild: bool) -> Pa
 
 def timed(code: str, root: Path, what: str) -> Timing:
     """`code` run on the workspace in a fresh process (see bench_templates.PEAK)."""
-    cmd = [sys.executable, "-c", PEAK, sys.executable, "-c", code, str(root), what]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    wall, cpu, largest, tree, line = out.strip().split(" ", 4)
-    return float(wall), float(cpu), float(largest), float(tree), line
+    return measure([sys.executable, "-c", code, str(root), what])
 
 
 def folder_mb(folder: Path) -> float:

@@ -83,8 +83,9 @@ if __name__ == "__main__":
 """
 
 # Runs a command in a fresh process; prints wall seconds, CPU seconds of the whole tree, the
-# largest process's peak RSS (MB, ru_maxrss of the waited-for children) and the process
-# tree's sampled peak (MB).
+# largest process's peak RSS (MB, ru_maxrss of the waited-for children), the process tree's
+# sampled peak (MB: helper processes count too) and one line of the command's output.
+# Arguments: which line (an index), "strict" (a failing command fails) or "any", the command.
 PEAK = """
 import os, resource, subprocess, sys, threading, time
 
@@ -111,7 +112,8 @@ def tree_rss(root):
     return total
 
 start = time.perf_counter()
-proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+which, strict = int(sys.argv[1]), sys.argv[2] == "strict"
+proc = subprocess.Popen(sys.argv[3:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 peak = [0]
 def sample():
     while proc.poll() is None:
@@ -120,9 +122,9 @@ def sample():
 threading.Thread(target=sample, daemon=True).start()
 out = proc.communicate()[0]
 wall = time.perf_counter() - start
-if proc.returncode:
+if proc.returncode and strict:
     sys.exit(out)
-line = (out.strip() or "-").splitlines()[-1]
+line = (out.strip() or "-").splitlines()[which]
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, peak[0] / 2**20, line)
 """
@@ -148,12 +150,18 @@ def make_workspace(folder: Path, scale: float, seed: int) -> tuple[int, int, int
 Timing = tuple[float, float, float, float, str]   # wall s, cpu s, peak MB (largest, tree), output
 
 
+def measure(cmd: list[str], *, line: int = -1, strict: bool = True) -> Timing:
+    """`cmd` run alone in a fresh process (see PEAK), with line `line` of its output;
+    `strict`: a command that fails stops the benchmark."""
+    out = subprocess.run([sys.executable, "-c", PEAK, str(line), "strict" if strict else "any", *cmd],
+                         check=True, capture_output=True, text=True).stdout
+    wall, cpu, largest, tree, shown = out.strip().split(" ", 4)
+    return float(wall), float(cpu), float(largest), float(tree), shown
+
+
 def timed(code: str, root: Path) -> Timing:
-    """`code` run on the workspace in a fresh process (see PEAK)."""
-    cmd = [sys.executable, "-c", PEAK, sys.executable, "-c", code, str(root)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    wall, cpu, largest, tree, line = out.strip().split(" ", 4)
-    return float(wall), float(cpu), float(largest), float(tree), line
+    """`code` run on the workspace in a fresh process."""
+    return measure([sys.executable, "-c", code, str(root)])
 
 
 def main() -> None:
