@@ -13,6 +13,8 @@ from typing import Any
 
 from xlsxwriter import Workbook
 
+from engine.xlsxwriter_ext import FastWorkbook
+
 # User text is written as text: never a formula, a link or a number.
 SAFE_OPTIONS: dict[str, Any] = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
@@ -25,7 +27,7 @@ def atomic_workbook(path: Path, options: Mapping[str, Any] | None = None, *,
     one); worth its few milliseconds for the summaries, not for hundreds of lists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    book = Workbook(str(tmp), {**SAFE_OPTIONS, **(options or {})})
+    book = FastWorkbook(str(tmp), {**SAFE_OPTIONS, **(options or {})})
     try:
         yield book
         book.close()

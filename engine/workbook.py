@@ -37,7 +37,14 @@ from engine import regions
 from engine.dropdowns import cascades, code_list_name, dropdown_lists
 from engine.form import CODE_LISTS, FORM_VERSION, FORMS, Field, Form
 from engine.live_checks import live_checks
-from engine.xlsxwriter_ext import MEMOISING, RENDERING, FormSheet, RenderedSheet, render_rows
+from engine.xlsxwriter_ext import (
+    MEMOISING,
+    RENDERING,
+    FastWorkbook,
+    FormSheet,
+    RenderedSheet,
+    render_rows,
+)
 
 IDENTITY_SHEET = "_canbao"
 CODES_SHEET = "代码表"  # every dropdown's list, one per row: the code lists, then the place lists
@@ -120,7 +127,7 @@ class FormWorkbook:
         self.protect = protect
         path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-        self.book = xlsxwriter.Workbook(str(self._tmp), {
+        self.book = FastWorkbook(str(self._tmp), {
             "in_memory" if small else "constant_memory": True, "strings_to_formulas": False,
             "strings_to_urls": False, "strings_to_numbers": False,
             "default_format_properties": dict(INPUT_FORMAT),

@@ -1,22 +1,27 @@
 """Extensions of xlsxwriter that keep a city's 452 templates fast.
 
-Two hooks of xlsxwriter's worksheet are overridden: the sheet-data writer (a sheet whose
-cells are XML rendered once per process, for 代码表) and the formula preparation (memoised:
-every template writes the same few dozen formulas). xlsxwriter is pinned below 4 in
-pyproject.toml for these; `RENDERING` and `MEMOISING` say whether the hooks still exist,
-and the workbook writer falls back to the ordinary API when they do not. Tests read the
+Hooks of xlsxwriter's worksheet are overridden: the cell writer (`FastCells`: a plain
+text, number or blank cell's XML in one step, byte for byte what xlsxwriter writes), the
+sheet-data writer (a sheet whose cells are XML rendered once per process, for 代码表) and
+the formula preparation (memoised: every template writes the same few dozen formulas).
+xlsxwriter is pinned below 4 in pyproject.toml for these; `FAST_CELLS`, `RENDERING` and
+`MEMOISING` say whether the hooks still exist, and the writers fall back to the ordinary
+API when they do not. Tests compare the sheets' XML with xlsxwriter's own and read the
 results back with openpyxl and LibreOffice.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import SimpleNamespace
 from xml.sax.saxutils import escape as xml_escape
 
+from xlsxwriter import worksheet as _worksheet
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 
@@ -30,6 +35,65 @@ def render_rows(rows: Sequence[Sequence[str]]) -> str:
             out.append(f'<c r="{xl_col_to_name(c)}{r}" t="inlineStr"><is><t{space}>{xml_escape(text)}</t></is></c>')
         out.append("</row>")
     return "".join(out)
+
+
+class FastCells(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
+    """A worksheet whose text, number and blank cells are written in one step.
+
+    xlsxwriter writes each cell through a general routine: its attributes as a list of
+    pairs, each escaped, and for text two regular-expression substitutions and two more
+    searches (some 10 µs a cell; a county's receipt or export has hundreds of thousands).
+    Here a cell that needs none of that (text without control characters, ``&<>``,
+    ``_xHHHH_`` or surrounding spaces; any number; a blank) is written as one formatted
+    string, exactly the bytes xlsxwriter would write; any other cell goes to xlsxwriter.
+    Works in both memory modes (inline strings, or shared-string indexes)."""
+
+    def _write_cell(self, row: int, col: int, cell: object) -> None:
+        kind = type(cell)
+        fmt = cell.format  # type: ignore[attr-defined]
+        if fmt is not None:
+            style = _style(fmt._get_xf_index())
+        elif row in self.row_info and self.row_info[row].row_format or \
+                col in self.col_info and self.col_info[col].column_format is not None:
+            Worksheet._write_cell(self, row, col, cell)     # a row's or column's format applies
+            return
+        else:
+            style = ""
+        ref = f"{_column_name(col)}{row + 1}"
+        if kind is _STRING:
+            text = cell.string  # type: ignore[attr-defined]
+            if not self.constant_memory:     # a shared string's index
+                self.fh.write(f'<c r="{ref}"{style} t="s"><v>{text}</v></c>')
+            elif text and _UNPLAIN.search(text) is None and not text[0].isspace() and not text[-1].isspace():
+                self.fh.write(f'<c r="{ref}"{style} t="inlineStr"><is><t>{text}</t></is></c>')
+            else:
+                Worksheet._write_cell(self, row, col, cell)
+        elif kind is _NUMBER:
+            self.fh.write(f"<c r=\"{ref}\"{style}><v>{cell.number:.16G}</v></c>")  # type: ignore[attr-defined]
+        elif kind is _BLANK:
+            self.fh.write(f'<c r="{ref}"{style}/>')
+        else:
+            Worksheet._write_cell(self, row, col, cell)
+
+
+# What text must not hold to be written as it is: control characters (escaped as _xHHHH_),
+# &<> (entities), a literal _xHHHH_ (escaped again). Nor may it start or end with a space
+# (xml:space="preserve"). Rich strings start with '<'.
+_UNPLAIN = re.compile(r"[\x00-\x1f&<>\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+
+
+@cache
+def _style(xf_index: int) -> str:
+    return f' s="{xf_index}"'
+
+
+@lru_cache(maxsize=4096)
+def _column_name(col: int) -> str:
+    return str(xl_col_to_name(col))
+
+
+class FastWorkbook(Workbook):  # type: ignore[misc]  # xlsxwriter is untyped
+    """An xlsxwriter workbook whose worksheets are `FastCells` (when the hook exists)."""
 
 
 class RenderedSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
@@ -58,7 +122,7 @@ class RenderedSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
         self._write_sheet_data()
 
 
-class FormSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
+class FormSheet(FastCells):
     """A form sheet: xlsxwriter's formula preparation memoised.
 
     Before writing a data validation's or conditional format's formula, xlsxwriter runs
@@ -82,3 +146,8 @@ _FORMULA_OPTIONS = SimpleNamespace(use_future_functions=False)
 RENDERING = all(callable(getattr(Worksheet, name, None))
                 for name in ("_write_sheet_data", "_write_optimized_sheet_data", "_xml_start_tag"))
 MEMOISING = callable(getattr(Worksheet, "_prepare_formula", None))
+_STRING, _NUMBER, _BLANK = (getattr(_worksheet, name, None)
+                            for name in ("CellStringTuple", "CellNumberTuple", "CellBlankTuple"))
+FAST_CELLS = callable(getattr(Worksheet, "_write_cell", None)) and None not in (_STRING, _NUMBER, _BLANK)
+if FAST_CELLS:     # else xlsxwriter's own worksheets: FastCells' hook would never be called
+    FastWorkbook.worksheet_class = FastCells

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections import Counter
 from pathlib import Path
 
 import openpyxl
 import pytest
 import xlsxwriter
+import xlsxwriter.worksheet
 
 from engine.console import outcome_line
 from engine.demo import _write_rosters
@@ -35,7 +37,15 @@ from engine.templates import (
 )
 from engine.workbook import CODES_SHEET, FIRST_DATA_ROW, Identity, row_refs, template_id
 from engine.workspace import Workspace
-from engine.xlsxwriter_ext import MEMOISING, RENDERING, FormSheet, RenderedSheet, render_rows
+from engine.xlsxwriter_ext import (
+    FAST_CELLS,
+    MEMOISING,
+    RENDERING,
+    FastCells,
+    FormSheet,
+    RenderedSheet,
+    render_rows,
+)
 from tests.conftest import busiest_village, fill_like_staff
 
 # An Excel name: a letter (CJK included) or _, then letters, digits, _ and .; not a cell reference.
@@ -145,6 +155,38 @@ def test_rendered_rows_read_back_like_rows_written_cell_by_cell(tmp_path: Path, 
     assert read[0]["after"]["A1"].value == "after"
     assert RENDERING
     assert not list(scratch.iterdir()), "no temporary file left behind"
+
+
+@pytest.mark.parametrize("memory", ["constant_memory", "in_memory"])
+def test_fast_cells_write_the_bytes_xlsxwriter_writes(tmp_path: Path, memory: str) -> None:
+    """Every kind of cell, written by FastCells and by xlsxwriter's own worksheet: the same XML."""
+    texts = ["甲", "11 城镇职工基本养老保险", "a&b", "<c>", "x\x01y", "_x0041_", " 前", "后 ", "后\u3000", "a\nb",
+             'say "hi"', "\ufffe", "0034", "=1+1", "http://x.cn"]
+    sheets: dict[str, bytes] = {}
+    for name, cls in (("fast", FastCells), ("stock", xlsxwriter.worksheet.Worksheet)):
+        path = tmp_path / f"{name}.xlsx"
+        book = xlsxwriter.Workbook(str(path), {memory: True, "strings_to_formulas": False, "strings_to_urls": False})
+        bold, dull = book.add_format({"bold": True}), book.add_format({"italic": True})
+        ws = book.add_worksheet("cells", worksheet_class=cls)
+        ws.set_column(5, 5, 20, dull)            # a column's format under unformatted cells
+        ws.set_row(4, 30, bold)                  # and a row's
+        ws.set_row(6, 40)
+        for r, text in enumerate(texts):
+            ws.write_string(r, 0, text)
+            ws.write_string(r, 1, text, bold)
+            ws.write_number(r, 2, [0, 1.5, -3, 1e20, 2**53 + 1, 0.1][r % 6], bold if r % 2 else None)
+            ws.write_blank(r, 3, None, dull)
+            ws.write_string(r, 5, text)
+            ws.write_formula(r, 6, "=A1", None, 2)
+            if r % 4 == 0:
+                ws.write_comment(r, 1, "问题")
+        ws.write_rich_string(len(texts), 0, "普通", bold, "加粗")
+        book.close()
+        with zipfile.ZipFile(path) as archive:
+            sheets[name] = archive.read("xl/worksheets/sheet1.xml")
+    assert FAST_CELLS
+    assert b"inlineStr" in sheets["stock"] if memory == "constant_memory" else b't="s"' in sheets["stock"]
+    assert sheets["fast"] == sheets["stock"]
 
 
 def test_memoised_formula_preparation_is_xlsxwriters_own() -> None:
