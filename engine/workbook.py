@@ -38,8 +38,8 @@ from engine.dropdowns import cascades, code_list_name, dropdown_lists
 from engine.form import CODE_LISTS, FORM_VERSION, FORMS, Field, Form
 from engine.live_checks import live_checks
 from engine.xlsxwriter_ext import (
-    MEMOISING,
     RENDERING,
+    CellSpec,
     FastWorkbook,
     FormSheet,
     RenderedSheet,
@@ -147,7 +147,7 @@ class FormWorkbook:
         workbook names its region once, in the title and the identity."""
         self._ensure_lists()
         fields = form.fields if derived else tuple(f for f in form.fields if not f.derived)
-        ws = self.book.add_worksheet(form.sheet, worksheet_class=FormSheet if MEMOISING else None)
+        ws = self.book.add_worksheet(form.sheet, worksheet_class=FormSheet)
         self._write_head(ws, fields, title)
         r = FIRST_DATA_ROW
         plan = self._row_plan(fields)
@@ -272,8 +272,11 @@ class FormWorkbook:
     def _write_row(self, ws: Worksheet, plan: Sequence[_Column], r: int, row: SheetRow) -> None:
         """One row without marks: the hot loop of a template (a county has 100,000 rows)."""
         values, roster = row.values, row.roster
+        cells: dict[int, CellSpec] = {}
         for c, key, labels, roster_format, other_format in plan:
-            _write_value(ws, r, c, values.get(key), labels, roster_format if roster else other_format)
+            if (cell := _cell(values.get(key), labels, roster_format if roster else other_format)) is not None:
+                cells[c] = cell
+        ws.write_cells(r, cells)
 
     def _marked_plan(self, fields: Sequence[Field]) -> list[_MarkedColumn]:
         severities: tuple[Severity | None, ...] = (None, "error", "warning")
@@ -286,13 +289,16 @@ class FormWorkbook:
         """A receipt's row: problem cells coloured, the messages as comments (a county's
         receipt has some 10,000 such rows: the formats are looked up once per column)."""
         values, marks = row.values, row.marks
+        cells: dict[int, CellSpec] = {}
         for c, key, labels, roster_formats, other_formats in plan:
-            value = values.get(key)
             mark = marks.get(key)
             fmt = (roster_formats if row.roster else other_formats)[mark[0] if mark else None]
-            _write_value(ws, r, c, value, labels, fmt)
-            if mark:
-                ws.write_comment(r, c, mark[1], COMMENT_SIZE)
+            if (cell := _cell(values.get(key), labels, fmt)) is not None:
+                cells[c] = cell
+        ws.write_cells(r, cells)
+        for c, key, *_ in plan:
+            if key in marks:
+                ws.write_comment(r, c, marks[key][1], COMMENT_SIZE)
 
     def _validate(self, ws: Worksheet, form: Form, fields: Sequence[Field], last: int) -> None:
         refs = row_refs(fields)
@@ -343,21 +349,19 @@ class FormWorkbook:
         ws.set_footer("&C第 &P 页 共 &N 页")
 
 
-def _write_value(ws: Worksheet, r: int, c: int, value: object, labels: Mapping[str, str] | None,
-                 fmt: Format | None) -> None:
-    """One data cell: a code as the dropdown shows it ('11 城镇职工…'), text as text, numbers as
-    numbers; an empty cell only when it has a format (an empty input cell is the default)."""
+def _cell(value: object, labels: Mapping[str, str] | None, fmt: Format | None) -> CellSpec | None:
+    """One data cell as `FastCells.write_cells` takes it: a code as the dropdown shows it
+    ('11 城镇职工…'), text as text, numbers as numbers; an empty cell only when it has a
+    format (an empty input cell is the default); None for no cell at all."""
     if value is None or value == "":
-        if fmt is not None:
-            ws.write_blank(r, c, None, fmt)
-    elif type(value) is str:
+        return (None, fmt) if fmt is not None else None
+    if type(value) is str:
         if labels is not None and value in labels:
             value = f"{value} {labels[value]}"
-        ws.write_string(r, c, value, fmt)
-    elif isinstance(value, bool) or not isinstance(value, int | float):
-        ws.write_string(r, c, str(value), fmt)
-    else:
-        ws.write_number(r, c, value, fmt)
+        return value, fmt
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value), fmt
+    return value, fmt
 
 
 def _runs(cols: Sequence[int]) -> list[tuple[int, int]]:

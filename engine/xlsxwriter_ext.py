@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache, lru_cache
 from types import SimpleNamespace
+from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from xlsxwriter import worksheet as _worksheet
+from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -48,6 +50,41 @@ class FastCells(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
     string, exactly the bytes xlsxwriter would write; any other cell goes to xlsxwriter.
     Works in both memory modes (inline strings, or shared-string indexes)."""
 
+    def write_cells(self, row: int, cells: Mapping[int, CellSpec]) -> None:
+        """A row's cells at once, column -> (value, format): text as write_string, a number
+        as write_number, None as write_blank would store it, without their argument
+        handling per cell (a county's export or receipt writes millions). A row that cannot
+        be written (outside the sheet, or before the rows already written in constant
+        memory: write_string would drop it silently) raises ValueError."""
+        if not cells:
+            return
+        if not FAST_CELLS:      # a future xlsxwriter: its own API, cell by cell
+            for col, (value, fmt) in cells.items():
+                if isinstance(value, str):
+                    self.write_string(row, col, value, fmt)
+                elif value is None:
+                    self.write_blank(row, col, None, fmt)
+                else:
+                    self.write_number(row, col, value, fmt)
+            return
+        if self._check_dimensions(row, min(cells)) or self._check_dimensions(row, max(cells)):
+            raise ValueError(f"row {row} of sheet {self.name} cannot be written")
+        if self.constant_memory and row > self.previous_row:
+            self._write_single_row(row)
+        table = self.table[row]
+        inline = self.constant_memory
+        for col, (value, fmt) in cells.items():
+            if type(value) is str:
+                if inline and len(value) <= _SHORT:
+                    table[col] = _STRING(value, fmt)
+                else:       # a shared string's index, or text that may need cutting to Excel's limit
+                    self._write_string(row, col, value, fmt)
+            elif value is None:
+                if fmt is not None:
+                    table[col] = _BLANK(fmt)
+            else:
+                table[col] = _NUMBER(value, fmt)
+
     def _write_cell(self, row: int, col: int, cell: object) -> None:
         kind = type(cell)
         fmt = cell.format  # type: ignore[attr-defined]
@@ -75,6 +112,10 @@ class FastCells(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
         else:
             Worksheet._write_cell(self, row, col, cell)
 
+
+# A cell's value and format for `FastCells.write_cells`: text, a number, or None (a blank).
+CellSpec = tuple[str | int | float | None, Format | None]
+_SHORT = 32767 // 2      # text up to this length is within Excel's cell limit, whatever it holds
 
 # What text must not hold to be written as it is: control characters (escaped as _xHHHH_),
 # &<> (entities), a literal _xHHHH_ (escaped again). Nor may it start or end with a space
@@ -146,8 +187,9 @@ _FORMULA_OPTIONS = SimpleNamespace(use_future_functions=False)
 RENDERING = all(callable(getattr(Worksheet, name, None))
                 for name in ("_write_sheet_data", "_write_optimized_sheet_data", "_xml_start_tag"))
 MEMOISING = callable(getattr(Worksheet, "_prepare_formula", None))
-_STRING, _NUMBER, _BLANK = (getattr(_worksheet, name, None)
-                            for name in ("CellStringTuple", "CellNumberTuple", "CellBlankTuple"))
+_CELL_TYPES: tuple[Any, ...] = tuple(getattr(_worksheet, name, None)
+                                     for name in ("CellStringTuple", "CellNumberTuple", "CellBlankTuple"))
+_STRING, _NUMBER, _BLANK = _CELL_TYPES
 FAST_CELLS = callable(getattr(Worksheet, "_write_cell", None)) and None not in (_STRING, _NUMBER, _BLANK)
 if FAST_CELLS:     # else xlsxwriter's own worksheets: FastCells' hook would never be called
     FastWorkbook.worksheet_class = FastCells
