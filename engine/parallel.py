@@ -59,8 +59,9 @@ class Helper:
     (as 'spawn' makes, the only way on Windows), fed pickled jobs on its standard input:
     unlike multiprocessing's spawn it needs no resource-tracker process and does not
     import this program's main module, which keeps it small. A job's arguments are
-    pickled: send only what it needs. `result()` waits for the job and returns its value
-    or raises its exception. The process ends with `close()`, and on its own the moment
+    pickled: send only what it needs. Jobs run in the order handed over; `result()` waits
+    for every job handed over so far and returns the last one's value, or raises the first
+    exception among them. The process ends with `close()`, and on its own the moment
     this process dies (killed mid-ingest: nothing is left running)."""
 
     def __init__(self, warm: str = "") -> None:
@@ -68,7 +69,7 @@ class Helper:
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         assert self._process.stdin is not None and self._process.stdout is not None
         self._jobs, self._results = self._process.stdin, self._process.stdout
-        self._pending = False
+        self._pending = 0
 
     @property
     def pid(self) -> int:
@@ -77,16 +78,21 @@ class Helper:
     def submit(self, func: Callable[..., object], *args: object) -> None:
         pickle.dump((func, args), self._jobs, pickle.HIGHEST_PROTOCOL)
         self._jobs.flush()
-        self._pending = True
+        self._pending += 1
 
     def result(self) -> Any:
-        try:
-            done, value = pickle.load(self._results)
-        except (EOFError, OSError, pickle.UnpicklingError) as exc:
-            raise HelperError("the helper process ended before its job was done") from exc
-        self._pending = False
-        if not done:
-            raise value
+        failure: BaseException | None = None
+        value: Any = None
+        while self._pending:
+            try:
+                done, value = pickle.load(self._results)
+            except (EOFError, OSError, pickle.UnpicklingError) as exc:
+                raise HelperError("the helper process ended before its job was done") from exc
+            self._pending -= 1
+            if not done and failure is None:
+                failure = value
+        if failure is not None:
+            raise failure
         return value
 
     def close(self) -> None:

@@ -7,8 +7,10 @@ temporary name, renamed into place) and the whole file merged in one transaction
 by the SHA-256, which commits only once the receipt is in place; only then does the file
 leave the inbox. A crash at any point leaves either the whole file merged, with its
 receipt, or none of it, and the next run finishes the job. A large file's receipt is
-written by a helper process while this one merges (`engine.parallel.Helper`: it is
-handed only the rows with problems, and it ends when this process does).
+written by a helper process (`engine.parallel.Helper`: it is handed only the rows with
+problems, and it ends when this process does): a chunk of rows at a time while this
+process checks the rest, when the receipt's sheets are known beforehand (a county's
+export received the first time, a foreign file), else in one go while this one merges.
 """
 
 from __future__ import annotations
@@ -72,9 +74,12 @@ class SheetResult:
     def with_problems_only(self) -> SheetResult:
         """The sheet as its receipt shows it: the counts, and the rows with problems as they
         were sent with their problems (their checked values are left out)."""
-        sheet = FormSheet(self.sheet.form, self.sheet.name, self.sheet.columns)
         rows = [(raw, CheckedRow(c.row, {}, c.problems), on_roster) for raw, c, on_roster in self.rows if c.problems]
-        return SheetResult(self.form, sheet, rows, self.counts)
+        return replace(self.counts_only(), rows=rows)
+
+    def counts_only(self) -> SheetResult:
+        """The sheet's counts, none of its rows (a streamed receipt has had them already)."""
+        return SheetResult(self.form, FormSheet(self.sheet.form, self.sheet.name, self.sheet.columns), [], self.counts)
 
 
 @dataclass
@@ -111,10 +116,12 @@ class Outcome:
         version = self.identity.form_version if self.identity else FORM_VERSION
         return version if version != FORM_VERSION else None
 
-    def for_receipt(self) -> Outcome:
+    def for_receipt(self, *, rows: bool = True) -> Outcome:
         """What the receipt needs, to hand to another process: the counts and the rows with
-        problems (a receipt shows no others), not the file's every row."""
-        return replace(self, sheets=[s.with_problems_only() for s in self.sheets], carried=[])
+        problems (a receipt shows no others), not the file's every row; `rows=False`: the
+        counts only (for a receipt that has had its rows as they were checked)."""
+        return replace(self, sheets=[s.with_problems_only() if rows else s.counts_only() for s in self.sheets],
+                       carried=[])
 
     @property
     def problems(self) -> list[Problem]:
@@ -170,9 +177,11 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
         outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity, saved_at=saved_at(archived))
         outcome.file_problems.extend(sub.problems)
         scope = _scope(ws, sub, outcome)
+        streamed: Path | None = None
         if not outcome.file_problems:
-            for sheet in sub.sheets:
-                outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today))
+            streamed = _begin_streamed(ws, outcome, helper)
+            for sheet in sorted(sub.sheets, key=lambda s: s.form.kind != "persons"):    # as receipts show them
+                outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today, stream=helper if streamed else None))
             _coverage(ws, outcome)
             if not any(result.rows for result in outcome.sheets):   # never let an empty file withdraw anything
                 outcome.file_problems.append(problem("empty"))
@@ -184,7 +193,7 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
             outcome.receipt = write_receipt(ws, outcome)
             return outcome
         outcome.status = _status(outcome)
-        _merge_with_receipt(ws, outcome, archived, helper)
+        _merge_with_receipt(ws, outcome, archived, helper, streamed)
     finally:
         if helper is not None:
             helper.close()
@@ -197,6 +206,22 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
 # Rows from which a file's receipt is written by a helper process, beside the merge: below
 # this, starting a process (about a second on Windows) costs more than it saves.
 HELPER_ROWS = 20_000
+
+
+def _begin_streamed(ws: Workspace, outcome: Outcome, helper: Helper | None) -> Path | None:
+    """Have the helper write the receipt while the rows are being checked, a chunk at a time
+    (the path it will have), when the receipt's sheets are known before the rows: not a
+    village's template (its receipt is the template again), not a file that may withdraw
+    earlier registrations of its template (a sheet of those comes before the rows)."""
+    from engine.receipt import begin_streamed, receipt_identity, receipt_path
+
+    ident = outcome.identity
+    if helper is None or outcome.village or (ident is not None and ident.kind in _FULL_KINDS and any(
+            ws.store.template_keys(kind, ident.template_id) for kind in ("persons", "units"))):
+        return None
+    path = receipt_path(ws, outcome, merged=True)
+    helper.submit(begin_streamed, path, receipt_identity(ws, outcome))
+    return path
 
 
 def _helper() -> Helper | None:
@@ -255,14 +280,18 @@ def _scope(ws: Workspace, sub: Submission, outcome: Outcome) -> Region:
     return region
 
 
-def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcome, today: dt.date) -> SheetResult:
+def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcome, today: dt.date,
+                 stream: Helper | None = None) -> SheetResult:
     """Check a sheet's started rows: the rules (`check_rows`), then the checks across rows:
-    region, duplicates in the file, the roster, other villages' records.
+    region, duplicates in the file, the roster, other villages' records. `stream`: the
+    helper writing the receipt meanwhile, handed each chunk's rows with problems.
 
     A county's sheet is checked a chunk of rows at a time, and a row whose checks found
     nothing lets go of its cells as read (it keeps its checked values): only rows with
     problems are shown as sent, in the receipt, so the sheet is held once, not twice. The
     collector is paused: the rows and problems made here form no cycles (engine.bulk)."""
+    from engine.receipt import stream_rows
+
     form = sheet.form
     persons = form.kind == "persons"
     rows: list[tuple[RawRow, CheckedRow, bool]] = []
@@ -278,6 +307,8 @@ def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcom
             for raw, checked, _ in chunk:
                 if not checked.problems:
                     raw.values = checked.values   # type: ignore[assignment]  # str values are cells too
+            if stream is not None:
+                stream.submit(stream_rows, [SheetResult(form, sheet, chunk).with_problems_only()])
             rows += chunk
     result = SheetResult(form, sheet, rows)
     result.count_rows()
@@ -460,14 +491,20 @@ def _status(outcome: Outcome) -> str:
     return "partial" if returned else "accepted"
 
 
-def _merge_with_receipt(ws: Workspace, outcome: Outcome, archived: Path, helper: Helper | None) -> None:
+def _merge_with_receipt(ws: Workspace, outcome: Outcome, archived: Path, helper: Helper | None,
+                        streamed: Path | None) -> None:
     """Merge the file and write its receipt, the receipt in place before the merge commits:
-    a crash at any point leaves the whole file merged, with its receipt, or none of it."""
-    from engine.receipt import receipt_identity, receipt_path, write_receipt_file
+    a crash at any point leaves the whole file merged, with its receipt, or none of it.
+    `streamed`: the helper has the receipt's rows already, it needs the counts."""
+    from engine.receipt import end_streamed, receipt_identity, receipt_path, write_receipt_file
 
     path = receipt_path(ws, outcome)
     identity = receipt_identity(ws, outcome)
-    if helper is not None:
+    if helper is not None and streamed is not None:
+        if streamed != path or outcome.withdrawn:
+            raise RuntimeError("a streamed receipt's name and sheets are known before its rows")
+        helper.submit(end_streamed, outcome.for_receipt(rows=False))
+    elif helper is not None:
         helper.submit(write_receipt_file, path, identity, outcome.for_receipt())
     else:
         write_receipt_file(path, identity, outcome)

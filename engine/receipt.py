@@ -14,15 +14,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from rich.cells import cell_len
+from xlsxwriter.worksheet import Worksheet
 
 from engine import regions
 from engine.form import FORM_VERSION, PERSONS, UNITS, Form
-from engine.pipeline import Outcome
+from engine.pipeline import Outcome, SheetResult
 from engine.problems import Problem
 from engine.reader import Cell, cell_text
 from engine.store import FileRecord
 from engine.templates import blank_rows, write_village_workbook
-from engine.workbook import FormWorkbook, Identity, Severity, SheetRow
+from engine.workbook import FormSheetWriter, FormWorkbook, Identity, Severity, SheetRow
 from engine.workspace import Workspace
 
 STATUS_TEXT = {
@@ -38,14 +39,18 @@ PROBLEM_HEADERS = ("工作表", "行号", "列", "填写的值", "问题", "说�
 SEVERITY_TEXT = {"error": "错误（须改正）", "warning": "提醒（请核实）"}
 
 
-def receipt_path(ws: Workspace, outcome: Outcome) -> Path:
-    """Named by the received file's own time and hash: a retry after a crash rewrites the same receipt."""
+def receipt_path(ws: Workspace, outcome: Outcome, *, merged: bool | None = None) -> Path:
+    """Named by the received file's own time and hash: a retry after a crash rewrites the same
+    receipt. A checked file's is called 检查, a merged one's 回执 (`merged`: which one it will
+    be, named before the file's status is known; else by its status)."""
     try:
         sent = dt.datetime.fromtimestamp(outcome.path.stat().st_mtime)
     except OSError:
         sent = dt.datetime.now()
     stamp = f"{sent:%Y%m%d-%H%M%S}-{outcome.sha256[:6]}"
-    word = "检查" if outcome.status == "checked" else "回执"
+    if merged is None:
+        merged = outcome.status != "checked"
+    word = "回执" if merged else "检查"
     if outcome.village:
         name = regions.load().by_code[outcome.village].name
         return ws.village_folder(ws.receipts, outcome.village) / f"{name}-{word}-{stamp}.xlsx"
@@ -71,36 +76,96 @@ def receipt_identity(ws: Workspace, outcome: Outcome) -> Identity:
 def write_receipt_file(path: Path, identity: Identity, outcome: Outcome, earlier: FileRecord | None = None) -> Path:
     """The receipt workbook itself. It needs no workspace, so a helper process can write it
     from `outcome.for_receipt()` (the counts and the rows with problems)."""
-
-    def front(book: FormWorkbook) -> None:
-        _summary_sheet(book, outcome, earlier)
-        _problem_sheet(book, outcome.problems)
-        if outcome.village:
-            _missing_sheet(book, "未登记名单", outcome.missing)
-        if outcome.withdrawn.get("persons"):
-            _missing_sheet(book, "移出登记名单", outcome.withdrawn["persons"])
-
     if outcome.village and earlier is None:
-        persons = _sheet_rows(outcome, PERSONS)
-        units = _sheet_rows(outcome, UNITS)
+        def front(book: FormWorkbook) -> None:
+            _summary_sheet(book.add_sheet("回执"), book, outcome, earlier)
+            _ProblemSheet(book).add(outcome.problems).finish()
+            _missing_sheet(book, "未登记名单", outcome.missing)
+            if outcome.withdrawn.get("persons"):
+                _missing_sheet(book, "移出登记名单", outcome.withdrawn["persons"])
+
+        persons = _sheet_rows(outcome.sheets, PERSONS)
+        units = _sheet_rows(outcome.sheets, UNITS)
         return write_village_workbook(path, outcome.village, identity, persons, units,
                                       blank_persons=blank_rows(0), blank_units=5, before=front)
-    book = FormWorkbook(path, identity, protect=False)
+    receipt = ReceiptWriter(path, identity, withdrawn=outcome.withdrawn.get("persons", []))
     try:
-        front(book)
-        for form in (PERSONS, UNITS):
-            rows = list(_sheet_rows(outcome, form))
-            if rows:
-                book.add_form_sheet(form, rows, title=f"{form.name}　有问题的行", derived=True)
-        return book.close()
+        receipt.add(outcome.file_problems, outcome.sheets)
     except BaseException:
-        book.abort()
+        receipt.abort()
         raise
+    return receipt.close(outcome, earlier)
 
 
-def _sheet_rows(outcome: Outcome, form: Form) -> Iterable[SheetRow]:
+class ReceiptWriter:
+    """The receipt of a file that is not a village's template (an export, a foreign file),
+    written in parts: its rows with problems as they are checked, then the counts.
+
+    Sheets in order: 回执 (filled last, with the counts), 问题清单, 移出登记名单 when the
+    file withdrew persons (known before the rows come: a file whose withdrawals are not
+    known yet is not written in parts, see `pipeline`), then each form's rows with
+    problems, as sent, problem cells marked. A county's file: the helper process writes
+    it while the rows are being checked (`begin_streamed` and the two after it)."""
+
+    def __init__(self, path: Path, identity: Identity, withdrawn: Sequence[Mapping[str, str]] = ()) -> None:
+        self.book = FormWorkbook(path, identity, protect=False)
+        self.summary = self.book.add_sheet("回执")
+        self.problems = _ProblemSheet(self.book)
+        if withdrawn:
+            _missing_sheet(self.book, "移出登记名单", withdrawn)
+        self.sheets: dict[str, FormSheetWriter] = {}
+
+    def add(self, problems: Iterable[Problem], results: Iterable[SheetResult]) -> None:
+        """Problems for the list, and rows with their sheets (rows without problems are skipped)."""
+        self.problems.add(problems)
+        for result in results:
+            self.problems.add(p for _, checked, _ in result.rows for p in checked.problems)
+            rows = list(_sheet_rows([result], result.form))
+            if not rows:
+                continue
+            form = result.form
+            if form.kind not in self.sheets:
+                self.sheets[form.kind] = self.book.begin_form_sheet(form, title=f"{form.name}　有问题的行", derived=True)
+            self.sheets[form.kind].write(rows)
+
+    def close(self, outcome: Outcome, earlier: FileRecord | None = None) -> Path:
+        try:
+            _summary_sheet(self.summary, self.book, outcome, earlier)
+            self.problems.finish()
+            for sheet in self.sheets.values():
+                sheet.finish()
+            return self.book.close()
+        except BaseException:
+            self.book.abort()
+            raise
+
+    def abort(self) -> None:
+        self.book.abort()
+
+
+# A county's receipt in the helper process, while its rows are being checked.
+_STREAMED: list[ReceiptWriter] = []
+
+
+def begin_streamed(path: Path, identity: Identity) -> None:
+    """Start the receipt of a file whose rows come next (helper process)."""
+    _STREAMED[:] = [ReceiptWriter(path, identity)]
+
+
+def stream_rows(results: list[SheetResult]) -> None:
+    """Rows with problems of the file being received, a chunk of them (helper process)."""
+    _STREAMED[0].add((), results)
+
+
+def end_streamed(outcome: Outcome) -> Path:
+    """The counts, once every row is in: the receipt closed and in place (helper process)."""
+    receipt = _STREAMED.pop()
+    return receipt.close(outcome)
+
+
+def _sheet_rows(results: Iterable[SheetResult], form: Form) -> Iterable[SheetRow]:
     """The sender's rows that have problems, as they sent them, problem cells marked."""
-    result = next((s for s in outcome.sheets if s.form.kind == form.kind), None)
+    result = next((s for s in results if s.form.kind == form.kind), None)
     if result is None:
         return
     for raw, checked, on_roster in result.rows:
@@ -128,8 +193,7 @@ def _shown(value: Cell) -> object:
     return cell_text(value)
 
 
-def _summary_sheet(book: FormWorkbook, outcome: Outcome, earlier: FileRecord | None) -> None:
-    ws = book.add_sheet("回执")
+def _summary_sheet(ws: Worksheet, book: FormWorkbook, outcome: Outcome, earlier: FileRecord | None) -> None:
     f = book.fmt
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, 66)
@@ -194,30 +258,45 @@ def _next_step(outcome: Outcome) -> str:
             "保存后把本回执原样发回即可，不要改动工作表和列的结构。没有问题的行已经登记，不必再发。")
 
 
-def _problem_sheet(book: FormWorkbook, problems: list[Problem]) -> None:
-    ws = book.add_sheet("问题清单")
-    f = book.fmt
-    widths = (10, 7, 14, 22, 20, 70, 14, 9)
-    for c, w in enumerate(widths):
-        ws.set_column(c, c, w)
-    ws.write_row(0, 0, PROBLEM_HEADERS, f.header)
-    for r, p in enumerate(problems, start=1):
-        lines = -(-cell_len(p.message) // int(widths[5] * 0.85))   # CJK text runs wider than its cell count
-        if lines > 1:
-            ws.set_row(r, 14 * lines)
-        ws.write_string(r, 0, p.sheet, f.value)
-        if p.row:
-            ws.write_number(r, 1, p.row, f.count)
-        else:
-            ws.write_blank(r, 1, None, f.value)
-        for c, text in enumerate((p.column, p.value, p.title, p.message, SEVERITY_TEXT[p.severity], p.rule), start=2):
-            ws.write_string(r, c, text, f.value)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(len(problems), 1), len(PROBLEM_HEADERS) - 1)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+class _ProblemSheet:
+    """问题清单: one line per problem (sheet, row, column, value, rule, message), added in parts."""
+
+    WIDTHS = (10, 7, 14, 22, 20, 70, 14, 9)
+
+    def __init__(self, book: FormWorkbook) -> None:
+        self.ws = ws = book.add_sheet("问题清单")
+        self.fmt = book.fmt
+        for c, w in enumerate(self.WIDTHS):
+            ws.set_column(c, c, w)
+        ws.write_row(0, 0, PROBLEM_HEADERS, self.fmt.header)
+        self.rows = 0
+
+    def add(self, problems: Iterable[Problem]) -> _ProblemSheet:
+        ws, f, r = self.ws, self.fmt, self.rows
+        per_line = int(self.WIDTHS[5] * 0.85)     # CJK text runs wider than its cell count
+        for r, p in enumerate(problems, start=self.rows + 1):  # noqa: B007  # r: the last row written
+            lines = -(-cell_len(p.message) // per_line)
+            if lines > 1:
+                ws.set_row(r, 14 * lines)
+            ws.write_string(r, 0, p.sheet, f.value)
+            if p.row:
+                ws.write_number(r, 1, p.row, f.count)
+            else:
+                ws.write_blank(r, 1, None, f.value)
+            for c, text in enumerate((p.column, p.value, p.title, p.message, SEVERITY_TEXT[p.severity], p.rule),
+                                     start=2):
+                ws.write_string(r, c, text, f.value)
+        self.rows = r
+        return self
+
+    def finish(self) -> None:
+        ws = self.ws
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(self.rows, 1), len(PROBLEM_HEADERS) - 1)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
 
 
 def _missing_sheet(book: FormWorkbook, name: str, missing: Sequence[Mapping[str, str]]) -> None:

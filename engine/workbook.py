@@ -145,29 +145,19 @@ class FormWorkbook:
         """The form's sheet: title, bands, headers, `rows`, then `blank` empty rows for new
         persons/units. `derived`: include the per-row region columns (exports); a village's
         workbook names its region once, in the title and the identity."""
+        sheet = self.begin_form_sheet(form, title=title, derived=derived, header_text=header_text)
+        sheet.write(rows)
+        return sheet.finish(blank)
+
+    def begin_form_sheet(self, form: Form, *, title: str, derived: bool = False,
+                         header_text: str = "") -> FormSheetWriter:
+        """The form's sheet, its rows to come in parts (`add_form_sheet` in steps: a receipt
+        written while the file's rows are being checked)."""
         self._ensure_lists()
         fields = form.fields if derived else tuple(f for f in form.fields if not f.derived)
         ws = self.book.add_worksheet(form.sheet, worksheet_class=FormSheet)
         self._write_head(ws, fields, title)
-        r = FIRST_DATA_ROW
-        plan = self._row_plan(fields)
-        marked: list[_MarkedColumn] | None = None
-        for row in rows:
-            if row.marks:
-                marked = marked or self._marked_plan(fields)
-                self._write_marked_row(ws, marked, r, row)
-            else:
-                self._write_row(ws, plan, r, row)
-            r += 1
-        last = max(r + blank - 1, FIRST_DATA_ROW)
-        self._validate(ws, form, fields, last)
-        self._live_checks(ws, form, fields, last)
-        self._page_setup(ws, form, header_text or title)
-        ws.autofilter(HEADER_ROW, 0, last, len(fields) - 1)
-        if self.protect:
-            ws.protect("", {"sort": True, "autofilter": True, "format_columns": True,
-                            "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
-        return ws
+        return FormSheetWriter(self, ws, form, fields, header_text or title)
 
     def add_instructions(self) -> None:
         ws = self.book.add_worksheet(INSTRUCTIONS_SHEET)
@@ -347,6 +337,42 @@ class FormWorkbook:
         ws.fit_to_pages(1, 0)
         ws.set_header(f"&L{_escape(header_text)}&R{form.name}")
         ws.set_footer("&C第 &P 页 共 &N 页")
+
+
+class FormSheetWriter:
+    """A form sheet being written: its rows in order (`write`, as often as they come), then
+    its dropdowns, live checks, page setup and protection (`finish`)."""
+
+    def __init__(self, book: FormWorkbook, ws: Worksheet, form: Form, fields: Sequence[Field],
+                 header_text: str) -> None:
+        self.book, self.ws, self.form, self.fields, self.header_text = book, ws, form, fields, header_text
+        self.next_row = FIRST_DATA_ROW
+        self._plan = book._row_plan(fields)
+        self._marked: list[_MarkedColumn] | None = None
+
+    def write(self, rows: Iterable[SheetRow]) -> None:
+        book, ws, plan, r = self.book, self.ws, self._plan, self.next_row
+        for row in rows:
+            if row.marks:
+                self._marked = self._marked or book._marked_plan(self.fields)
+                book._write_marked_row(ws, self._marked, r, row)
+            else:
+                book._write_row(ws, plan, r, row)
+            r += 1
+        self.next_row = r
+
+    def finish(self, blank: int = 0) -> Worksheet:
+        """`blank` empty rows for new persons/units after the rows, then the sheet's settings."""
+        book, ws, form, fields = self.book, self.ws, self.form, self.fields
+        last = max(self.next_row + blank - 1, FIRST_DATA_ROW)
+        book._validate(ws, form, fields, last)
+        book._live_checks(ws, form, fields, last)
+        book._page_setup(ws, form, self.header_text)
+        ws.autofilter(HEADER_ROW, 0, last, len(fields) - 1)
+        if book.protect:
+            ws.protect("", {"sort": True, "autofilter": True, "format_columns": True,
+                            "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True})
+        return ws
 
 
 def _cell(value: object, labels: Mapping[str, str] | None, fmt: Format | None) -> CellSpec | None:

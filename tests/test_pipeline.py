@@ -100,7 +100,7 @@ def test_a_bug_while_processing_yields_a_receipt_and_keeps_the_file(
     dropped = county.inbox / "r.xlsx"
     fill_like_staff(template_of(county, village), dropped, persons, visit=2)
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("34062119800101123X")   # a message that quotes a cell
 
     monkeypatch.setattr(engine.pipeline, "_check_sheet", broken)
@@ -137,11 +137,12 @@ def test_a_roster_person_written_with_an_old_15_digit_id_is_still_on_the_roster(
 
 
 def _receipt_cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every sheet's values and comments, the identity without its time of writing."""
+    """Every sheet's values and comments, without the times of receiving and writing."""
     book = openpyxl.load_workbook(path)
     cells = {ws.title: [tuple((c.value, c.comment.text if c.comment else None) for c in row) for row in ws.iter_rows()]
              for ws in book.worksheets}
     cells["_canbao"] = [r for r in cells["_canbao"] if r[0][0] != "generated_at"]
+    cells["回执"] = [r for r in cells["回执"] if r[0][0] != "收到时间"]
     return cells
 
 
@@ -221,3 +222,55 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:    # a zombie waits for init: it is gone
         return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_countys_receipt_written_while_its_rows_are_checked_is_the_same(
+        county: Workspace, county_roster: Roster, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A county's export: its receipt is written by the helper a chunk of rows at a time,
+    while the rows are being checked, and is the receipt written in one go, cell by cell."""
+    import random
+
+    import engine.pipeline
+    from engine.demo_data import simulate_return
+    from engine.form import PERSONS, UNITS
+    from engine.workbook import FormWorkbook, Identity, SheetRow, region_values
+    from tests.conftest import COUNTY
+
+    filled = simulate_return(county_roster.persons[:600], county_roster.units[:40], random.Random(3))
+    filled.units[3]["unit_type"] = "甲乙"                  # not a code: the units' sheet has a problem too
+    path = tmp_path / "export.xlsx"
+    book = FormWorkbook(path, Identity(kind="export", template_id=f"CB-EXPORT-{COUNTY}", region_code=COUNTY,
+                                       level="county"), protect=False)
+    book.add_form_sheet(UNITS, (SheetRow(u) for u in filled.units), title="单位", derived=True)   # units first
+    book.add_form_sheet(PERSONS, (SheetRow({**region_values(p["region_code"]), **p}) for p in filled.persons),
+                        title="人员", derived=True)
+    book.close()
+    county.close()
+    twin = Workspace(tmp_path / "twin")
+    shutil.copytree(county.root, twin.root)
+    here = process_file(twin, path)                                          # small: written in this process
+    monkeypatch.setattr(engine.pipeline, "HELPER_ROWS", 1)                   # as a county's file
+    monkeypatch.setattr(engine.pipeline, "CHUNK_ROWS", 11)
+    begun: list[Path | None] = []
+    begin = engine.pipeline._begin_streamed
+    monkeypatch.setattr(engine.pipeline, "_begin_streamed", lambda *a: begun.append(begin(*a)) or begun[-1])
+    helped = process_file(county, path)
+    assert begun == [helped.receipt] and helped.receipt is not None and here.receipt is not None
+    assert helped.status == here.status == "partial"
+    returned = [c for s in helped.sheets for _, c, _ in s.rows if c.problems]
+    assert len({c.row // 11 for c in returned}) > 5 and {s.form.kind for s in helped.sheets} == {"persons", "units"}
+    assert helped.receipt.relative_to(county.root) == here.receipt.relative_to(twin.root)
+    cells = _receipt_cells(helped.receipt)
+    assert cells == _receipt_cells(here.receipt)
+    assert list(cells)[:2] == ["回执", "问题清单"] and list(cells).index("人员登记") < list(cells).index("单位登记")
+    assert county.store.figures(COUNTY).region.registered == twin.store.figures(COUNTY).region.registered > 0
+    # Exported again without five persons: it withdraws them, so its receipt waits for the rows.
+    again = tmp_path / "again.xlsx"
+    book = FormWorkbook(again, Identity(kind="export", template_id=f"CB-EXPORT-{COUNTY}", region_code=COUNTY,
+                                        level="county"), protect=False)
+    book.add_form_sheet(PERSONS, (SheetRow({**region_values(p["region_code"]), **p}) for p in filled.persons[5:]),
+                        title="人员", derived=True)
+    book.close()
+    later = process_file(county, again)
+    assert begun[-1] is None and later.receipt is not None and len(later.withdrawn["persons"]) >= 1
+    assert list(_receipt_cells(later.receipt))[:4] == ["回执", "问题清单", "移出登记名单", "人员登记"]
