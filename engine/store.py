@@ -258,11 +258,12 @@ class Store:
         with gc_paused():
             self._load_keys("incoming", [values[key] for _, values, _ in rows])
             all_cols = ", ".join((*cols, *ROW_META))
-            self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
-                            f"SELECT {all_cols}, ?, ? FROM {table} WHERE {key} IN (SELECT k FROM incoming)",
-                            (file_id, stamp))
             first_seen = dict(self.db.execute(
                 f"SELECT {key}, first_seen FROM {table} WHERE {key} IN (SELECT k FROM incoming)").fetchall())
+            if first_seen:     # records replaced (none on a first return): kept as versions
+                self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
+                                f"SELECT {all_cols}, ?, ? FROM {table} WHERE {key} IN (SELECT k FROM incoming)",
+                                (file_id, stamp))
             sql = (f"INSERT OR REPLACE INTO {table} ({all_cols}) "
                    f"VALUES ({', '.join('?' * (len(cols) + len(ROW_META)))})")
             self.db.executemany(sql, (
