@@ -49,6 +49,7 @@ class SheetResult:
     sheet: FormSheet
     rows: list[tuple[RawRow, CheckedRow, bool]] = field(default_factory=list)   # raw, checked, on roster
     counts: dict[str, int] = field(default_factory=dict)      # read, accepted, returned, warnings, new
+    keys: list[str] = field(default_factory=list)             # each row's key (rules.row_key), as checked
 
     @property
     def accepted(self) -> list[tuple[RawRow, CheckedRow, bool]]:
@@ -310,7 +311,7 @@ def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcom
             if stream is not None:
                 stream.submit(stream_rows, [SheetResult(form, sheet, chunk).with_problems_only()])
             rows += chunk
-    result = SheetResult(form, sheet, rows)
+    result = SheetResult(form, sheet, rows, keys=checks.keys)
     result.count_rows()
     return result
 
@@ -327,6 +328,7 @@ class _CrossChecks:
         self.ws, self.ctx, self.scope, self.outcome = ws, ctx, scope, outcome
         self.outside = _Outside(scope)
         self.seen: dict[str, int] = {}
+        self.keys: list[str] = []
         # A large sheet reads its region's roster once; the IDs not found there are looked up.
         self.scope_roster = ws.store.roster_names_within(scope.code) if rows >= ROSTER_SCAN_ROWS else {}
 
@@ -341,6 +343,7 @@ class _CrossChecks:
         ctx, kind = self.ctx, self.ctx.form.kind
         checked_rows = check_rows(started, ctx)
         keys = [row_key(kind, checked.values) for checked in checked_rows]
+        self.keys += keys
         for checked, key in zip(checked_rows, keys, strict=True):
             code = checked.values.get("region_code", "")
             if code and self.outside[code]:
@@ -470,7 +473,7 @@ def _resubmission(ws: Workspace, outcome: Outcome) -> None:
         return
     for result in outcome.sheets:
         kind = result.form.kind
-        sent = {row_key(kind, c.values) for _, c, _ in result.rows}
+        sent = set(result.keys)
         earlier = ws.store.template_keys(kind, ident.template_id)
         gone = earlier - sent
         if len(gone) > max(FRESH_COPY_ROWS, len(earlier) - len(gone)):
