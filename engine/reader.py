@@ -19,12 +19,13 @@ import re
 import struct
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain, compress, islice, zip_longest
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook, PasswordError
+from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
 from engine.bulk import gc_paused
 from engine.form import FORMS, Form, normalize_text
@@ -117,9 +118,55 @@ def _tables(path: Path) -> Iterator[tuple[str, Iterator[Sequence[Cell]]]]:
     if suffix == ".csv":
         yield path.stem, iter(_read_csv(path))
         return
-    book = _open_book(path)
-    for name in list(book.sheet_names):
-        yield name, _sheet_rows(book, path, name)
+    with _Sheets(_open_book(path), path) as sheets:
+        for name in sheets.names:
+            yield name, sheets.rows(name)
+
+
+class _Sheets:
+    """A workbook's sheets, each loaded when its rows are first asked for. Once a sheet's last
+    row is read, the next sheet to be read is loaded in the background (calamine lets go of
+    the GIL while it loads) while the rows just read are made into RawRows."""
+
+    def __init__(self, book: CalamineWorkbook, path: Path) -> None:
+        self.book, self.path = book, path
+        self.names = list(book.sheet_names)
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sheet-loader")
+        self._next: tuple[str, Future[CalamineSheet]] | None = None
+
+    def __enter__(self) -> _Sheets:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loader.shutdown(wait=True)    # calamine's load cannot be stopped: it is waited for
+
+    def rows(self, name: str) -> Iterator[Sequence[Cell]]:
+        """A sheet's rows, loaded on the first row asked for (or already, in the background).
+        Once the last row is read the sheet's cells (calamine holds the whole sheet) are let
+        go: a county's sheet is over 200 MB there, and the rows it became should not have to
+        share memory with it; only then is the next sheet loaded."""
+        rows = self._sheet(name).iter_rows()
+        yield from rows
+        del rows
+        after = self.names[self.names.index(name) + 1:]
+        following = next((n for n in after if n not in _NOT_READ), None)
+        if following is not None:
+            self._next = (following, self._loader.submit(self.book.get_sheet_by_name, following))
+
+    def _sheet(self, name: str) -> CalamineSheet:
+        pending, self._next = self._next, None
+        try:
+            if pending is not None:
+                next_name, load = pending
+                load.exception()    # waited for: the book is calamine's alone until then
+                if next_name == name:
+                    return load.result()
+            return self.book.get_sheet_by_name(name)
+        except Exception as exc:
+            raise Unreadable(_diagnosis(self.path, exc)) from exc
+
+
+_NOT_READ = SKIPPED_SHEETS - {IDENTITY_SHEET}    # sheets whose rows read_submission never asks for
 
 
 def _open_book(path: Path) -> CalamineWorkbook:
@@ -137,17 +184,6 @@ def _open_book(path: Path) -> CalamineWorkbook:
         except Exception:
             pass
     raise Unreadable(_diagnosis(path, first)) from first
-
-
-def _sheet_rows(book: CalamineWorkbook, path: Path, name: str) -> Iterator[Sequence[Cell]]:
-    """A sheet's rows, loaded on the first row asked for. Once the last row is read the
-    sheet's cells (calamine holds the whole sheet) are let go: a county's sheet is over
-    200 MB there, and the rows it became should not have to share memory with it."""
-    try:
-        rows = book.get_sheet_by_name(name).iter_rows()
-    except Exception as exc:
-        raise Unreadable(_diagnosis(path, exc)) from exc
-    yield from rows
 
 
 # -- files that cannot be read ----------------------------------------------------------
@@ -344,22 +380,31 @@ def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: i
     """The non-empty rows after the header; `rows` has already yielded the header row.
 
     A cell is taken unless it is empty or only spaces; text loses its surrounding spaces.
-    The form's cells of each row are picked first, equal texts kept once (codes, places and
-    names repeat down a county's sheet: this halves the memory); the rows' dicts are made
-    once `rows` is used up, so they do not add to the memory the spreadsheet reader holds.
-    Rows of text only (nearly all) are cut into a dict without a Python step per cell, and
-    marked `trimmed` when `own` (the columns are all the form's own fields)."""
+    The form's cells of each row are picked and trimmed as the row is read, equal texts kept
+    once (codes, places and names repeat down a county's sheet: this halves the memory); the
+    rows' dicts are made once `rows` is used up, so they do not add to the memory the
+    spreadsheet reader holds. Rows of text only (nearly all) are made without a Python step
+    per cell, and marked `trimmed` when `own` (the columns are all the form's own fields)."""
     with gc_paused():
-        keys, taken = _picked(rows, columns, start)
-        return _rows_of(taken, keys, own)
+        picked = _picked(rows, columns, start)
+        return _rows_of(picked, own)
 
 
-def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int
-            ) -> tuple[tuple[str, ...], list[tuple[int, tuple[Cell, ...]]]]:
-    """The form's cells of each row not blank, as (row index, cells), and the fields they are.
+@dataclass
+class _Picked:
+    """The form's cells of a sheet's rows that are not blank, in the order of `keys`."""
+    keys: tuple[str, ...]                         # the field of each picked cell
+    numbers: list[int] = field(default_factory=list)   # 1-based row of each row of text only
+    texts: list[str] = field(default_factory=list)     # their cells trimmed, a row after another
+    mixed: list[tuple[int, tuple[Cell, ...]]] = field(default_factory=list)   # the others, as read
+
+
+def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int) -> _Picked:
+    """The form's cells of each row not blank: rows of text only trimmed, the others as read.
 
     Columns whose values repeat (codes, places, staff names: judged on the first rows) come
-    first, their equal texts made one object; the others follow as read."""
+    first, each text trimmed and made one object by a pool; the others follow, trimmed. The
+    texts go into one list, not a tuple per row: a county's rows are read faster that way."""
     width = max(columns.values()) + 1
     head = [_padded(cells, width) for cells in islice(rows, _SAMPLE)]
     sample = _picker(tuple(columns.values()))
@@ -367,17 +412,21 @@ def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int
     shared = [(key, c) for (key, c), rep in zip(columns.items(), repeats, strict=True) if rep]
     others = [(key, c) for (key, c), rep in zip(columns.items(), repeats, strict=True) if not rep]
     pick_shared, pick_others = _picker(tuple(c for _, c in shared)), _picker(tuple(c for _, c in others))
-    one_copy = _Pool().__getitem__
-    taken: list[tuple[int, tuple[Cell, ...]]] = []
-    for r, cells in enumerate(chain(head, rows), start=start):
-        cells = _padded(cells, width)
-        common, rest = pick_shared(cells), pick_others(cells)
-        try:    # join refuses anything but text: rows with numbers or dates are kept as read
-            if "".join(common).strip() or "".join(rest).strip():  # type: ignore[arg-type]
-                taken.append((r, tuple(map(one_copy, common)) + rest))  # type: ignore[arg-type]
+    one_copy, strip = _Pool().__getitem__, str.strip
+    picked = _Picked(tuple(key for key, _ in shared + others))
+    numbers, add_texts = picked.numbers, picked.texts.extend
+    for r, cells in enumerate(chain(head, rows), start=start + 1):
+        if len(cells) < width:
+            cells = _padded(cells, width)
+        try:    # the pool and strip refuse anything but text: rows with numbers or dates are kept as read
+            values = (*map(one_copy, pick_shared(cells)), *map(strip, pick_others(cells)))  # type: ignore[arg-type]
         except TypeError:
-            taken.append((r, common + rest))
-    return tuple(key for key, _ in shared + others), taken
+            picked.mixed.append((r, pick_shared(cells) + pick_others(cells)))
+            continue
+        if any(values):
+            numbers.append(r)
+            add_texts(values)
+    return picked
 
 
 _SAMPLE = 200     # rows that show which columns repeat
@@ -391,11 +440,14 @@ def _repeating(sample: list[tuple[Cell, ...]], width: int) -> list[bool]:
 
 
 class _Pool(dict[str, str]):
-    """Text -> the one copy of it kept (only text reaches it: a row with anything else is kept as read)."""
+    """Text as read -> the one copy kept of it trimmed. Anything but text is refused (TypeError)."""
 
     def __missing__(self, text: str) -> str:
-        self[text] = text
-        return text
+        if type(text) is not str:
+            raise TypeError(f"not text: {text!r}")
+        trimmed = text.strip()
+        self[text] = kept = self.setdefault(trimmed, trimmed)
+        return kept
 
 
 def _padded(cells: Sequence[Cell], width: int) -> Sequence[Cell]:
@@ -403,19 +455,21 @@ def _padded(cells: Sequence[Cell], width: int) -> Sequence[Cell]:
     return cells if len(cells) >= width else [*cells, *[""] * (width - len(cells))]
 
 
-def _rows_of(taken: list[tuple[int, tuple[Cell, ...]]], keys: tuple[str, ...], own: bool) -> list[RawRow]:
-    out: list[RawRow] = []
-    for r, vals in taken:
-        try:    # text only: a trimmed cell is kept when it is not ''
-            texts: list[Cell] = list(map(str.strip, vals))  # type: ignore[arg-type]
-            values = dict(compress(zip(keys, texts, strict=True), texts))
-            trimmed = own
-        except TypeError:    # numbers and dates too: 0 and False are filled cells
-            texts = [v.strip() if isinstance(v, str) else v for v in vals]
-            values = dict(compress(zip(keys, texts, strict=True), map(_filled, texts)))
-            trimmed = False
-        if values:
-            out.append(RawRow(r + 1, values, trimmed))
+def _rows_of(picked: _Picked, own: bool) -> list[RawRow]:
+    """The picked rows as RawRows, in order; a trimmed cell is kept when it is not ''."""
+    keys = picked.keys
+    # Each row's dict takes the next len(keys) texts: zip stops at the end of `keys` before
+    # taking a text, compress at the end of zip before taking a selector.
+    texts, selectors = iter(picked.texts), iter(picked.texts)
+    out = [RawRow(r, dict(compress(zip(keys, texts, strict=False), selectors)), own) for r in picked.numbers]
+    if not picked.mixed:
+        return out
+    for r, cells in picked.mixed:    # numbers and dates too: 0 and False are filled cells
+        values = [v.strip() if isinstance(v, str) else v for v in cells]
+        kept = dict(compress(zip(keys, values, strict=True), map(_filled, values)))
+        if kept:
+            out.append(RawRow(r, kept, False))
+    out.sort(key=attrgetter("row"))    # two runs in order: merged, not sorted anew
     return out
 
 
