@@ -121,6 +121,11 @@ def serve(warm: str) -> None:
     it means this process's parent died (it says None before it closes), and the job
     (say a receipt before a merge commits) is void: exit at once."""
     jobs: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]] | None] = queue.SimpleQueue()
+    # A job running holds the interpreter; the reading thread gets it back after each read from
+    # the pipe only when the job yields it, every switch interval (5 ms by default): jobs handed
+    # over in a stream (a receipt's rows, chunk by chunk) would keep the parent waiting on a
+    # full pipe. 0.5 ms: the parent hands a chunk over without waiting.
+    sys.setswitchinterval(0.0005)
     threading.Thread(target=_read_jobs, args=(sys.stdin.buffer, jobs), daemon=True).start()
     results = sys.stdout.buffer
     sys.stdout = sys.stderr           # nothing else may write into the results
