@@ -4,17 +4,19 @@ A county's sheet has over a hundred thousand rows but few distinct values in mos
 columns: a code column holds a dozen spellings, a date column a few thousand days. Each
 field gets a `CellCheck`: the check of its kind (from the form: code, date, phone...)
 and, where values repeat, a table from cell to result that fills itself as values
-arrive, so most cells cost one dictionary lookup. A result depends on the value alone
-(never on the row, the sheet or the day), so tables are shared by every sheet and file,
-each capped in size. `rules` runs these on every row; the ID number, checked against the
-day, is the rules' own.
+arrive, so most cells cost one dictionary lookup; a table also keeps the texts that are
+their own value without a problem, so that `CellCheck.clean` tells those in a column
+with one C-level call a cell. A result depends on the value alone (never on the row, the
+sheet or the day), so tables are shared by every sheet and file, each capped in size.
+`rules` runs these down a sheet's columns (the code fields of a row together); the ID
+number, checked against the day, is the rules' own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -47,18 +49,22 @@ CellResult = tuple[str, Issue | None]    # normalised value ("" keeps nothing), 
 class CellTable(dict[Cell, CellResult]):
     """Cell -> result, each distinct text checked once. Only text is kept: True, 1 and
     1.0 are equal keys to a dict but read differently, and numbers in these columns are
-    rare."""
+    rare. `clean` holds the texts seen that are their own value, without a problem."""
 
     def __init__(self, check: Callable[[Cell], CellResult]) -> None:
         super().__init__()
         self.check = check
+        self.clean: set[str] = set()
 
     def __missing__(self, raw: Cell) -> CellResult:
         result = self.check(raw)
         if type(raw) is str:
             if len(self) >= TABLE_LIMIT:
                 self.clear()
+                self.clean.clear()
             self[raw] = result
+            if result[0] == raw and result[1] is None:
+                self.clean.add(raw)
         return result
 
 
@@ -70,11 +76,26 @@ class CellCheck:
     check: Callable[[Cell], CellResult]
     table: CellTable | None = None
     text: bool = False
+    plain: re.Pattern[str] | None = None    # text it matches whole is its own value, without a problem
 
     @property
     def lookup(self) -> Callable[[Cell], CellResult]:
         """The result of one (non-empty) cell: from the table, or checked."""
         return self.table.__getitem__ if self.table is not None else self.check
+
+    def clean(self, cells: Sequence[Cell]) -> list[object]:
+        """Whether each cell of a column (None: empty, never clean) is known to be its own
+        value, without a problem: a text the table has seen so, or one the kind's plain
+        pattern matches. One C-level call a cell; the others are to be looked up."""
+        if self.table is not None:
+            return list(map(self.table.clean.__contains__, cells))
+        if self.plain is None:
+            return [False] * len(cells)
+        match = self.plain.fullmatch
+        try:
+            return list(map(match, cells))      # type: ignore[arg-type]
+        except TypeError:                       # an empty cell, or one that is not text
+            return [type(cell) is str and match(cell) for cell in cells]
 
 
 def cell_check(f: Field) -> CellCheck:
@@ -83,7 +104,7 @@ def cell_check(f: Field) -> CellCheck:
         table = _table(f"code:{f.codes}" if f.kind == "code" else f.kind)
         return CellCheck(table.check, table)
     if f.kind == "mobile":
-        return CellCheck(_as_mobile)
+        return CellCheck(_as_mobile, plain=_MOBILE_PLAIN)
     if f.kind == "text":
         return CellCheck(_as_text, text=True)
     raise ValueError(f"no cell check for kind {f.kind!r}")
