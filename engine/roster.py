@@ -9,6 +9,7 @@ refused, so a county imports only its own part of the city's roster.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,7 +19,8 @@ from engine.form import FORMS, Form
 from engine.places import split_place
 from engine.problems import Problem, problem
 from engine.reader import RawRow, cell_text, read_submission
-from engine.rules import RowContext, check_row, row_key
+from engine.regions import Region
+from engine.rules import RowContext, check_rows, row_key
 from engine.workbook import region_values
 from engine.workspace import Workspace
 
@@ -53,8 +55,7 @@ def import_roster(ws: Workspace, path: Path, batch: str | None = None) -> Roster
             ctx = RowContext(sheet.name, sheet.form, today)
             good: list[dict[str, str]] = []
             seen: dict[str, int] = {}
-            for raw in sheet.rows:
-                values, problems = _check(raw, ctx, within.code)
+            for raw, (values, problems) in zip(sheet.rows, _checked(sheet.rows, ctx, within.code), strict=True):
                 key = row_key(sheet.form.kind, values)
                 if not problems and key in seen:
                     problems.append(_duplicate(sheet.form, ctx, raw.row, seen[key]))
@@ -67,16 +68,23 @@ def import_roster(ws: Workspace, path: Path, batch: str | None = None) -> Roster
     return result
 
 
-def _check(raw: RawRow, ctx: RowContext, within: str) -> tuple[dict[str, str], list[Problem]]:
+def _checked(rows: list[RawRow], ctx: RowContext, within: str) -> Iterator[tuple[dict[str, str], list[Problem]]]:
+    """Each roster row's values and errors: the form's checks of a sheet's rows at once
+    (`check_rows`), then region, 户口所在地 and 常住地 row by row."""
     kind = ctx.form.kind
-    place = cell_text(raw.values.pop("hukou_place", None))
     allowed = set(ROSTER_FIELDS[kind])
-    roster_raw = RawRow(raw.row, {k: v for k, v in raw.values.items() if k in allowed})
-    checked = check_row(roster_raw, RowContext(ctx.sheet, _roster_form(kind), ctx.today, roster=True))
-    values = checked.values
-    problems = [p for p in checked.problems if p.severity == "error"]
-    code = values.get("region_code", "")
+    places = [cell_text(raw.values.pop("hukou_place", None)) for raw in rows]
+    roster_rows = [RawRow(raw.row, {k: v for k, v in raw.values.items() if k in allowed}) for raw in rows]
     region = regions.load().by_code.get(within)
+    checks = check_rows(roster_rows, RowContext(ctx.sheet, _roster_form(kind), ctx.today, roster=True))
+    for raw, place, checked in zip(rows, places, checks, strict=True):
+        yield _extras(raw, ctx, region, place, checked.values, [p for p in checked.problems if p.severity == "error"])
+
+
+def _extras(raw: RawRow, ctx: RowContext, region: Region | None, place: str, values: dict[str, str],
+            problems: list[Problem]) -> tuple[dict[str, str], list[Problem]]:
+    kind = ctx.form.kind
+    code = values.get("region_code", "")
     if code and region is not None and not region.contains(code) and not problems:
         problems.append(problem("region_outside", sheet=ctx.sheet, row=raw.row, column="行政区划代码",
                                 field="region_code", value=code, expected=region.name))
