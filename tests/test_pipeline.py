@@ -193,6 +193,7 @@ def test_when_the_receipt_cannot_be_written_nothing_is_merged(
     assert [p.rule for p in outcome.problems] == [BY_NAME["internal_error"].code]
     assert county.store.files() == [] and county.store.figures(county.region.code).region.registered == 0
     assert outcome.receipt is not None and outcome.receipt.is_file()
+    assert [p.name for p in outcome.receipt.parent.iterdir()] == [outcome.receipt.name]   # nothing half-written
 
 
 def test_a_helper_process_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
@@ -274,3 +275,41 @@ def test_a_countys_receipt_written_while_its_rows_are_checked_is_the_same(
     later = process_file(county, again)
     assert begun[-1] is None and later.receipt is not None and len(later.withdrawn["persons"]) >= 1
     assert list(_receipt_cells(later.receipt))[:4] == ["回执", "问题清单", "移出登记名单", "人员登记"]
+
+
+def test_a_failure_while_a_receipt_is_streamed_merges_nothing(
+        county: Workspace, county_roster: Roster, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    import engine.pipeline
+    from engine.demo_data import simulate_return
+    from engine.form import PERSONS
+    from engine.workbook import FormWorkbook, Identity, SheetRow, region_values
+    from tests.conftest import COUNTY
+
+    filled = simulate_return(county_roster.persons[:300], [], random.Random(5))
+    path = tmp_path / "export.xlsx"
+    book = FormWorkbook(path, Identity(kind="export", template_id=f"CB-EXPORT-{COUNTY}", region_code=COUNTY,
+                                       level="county"), protect=False)
+    book.add_form_sheet(PERSONS, (SheetRow({**region_values(p["region_code"]), **p}) for p in filled.persons),
+                        title="人员", derived=True)
+    book.close()
+    monkeypatch.setattr(engine.pipeline, "HELPER_ROWS", 1)
+    monkeypatch.setattr(engine.pipeline, "CHUNK_ROWS", 50)
+    run = engine.pipeline._CrossChecks.run
+    chunks: list[int] = []
+
+    def third_fails(self, started):  # type: ignore[no-untyped-def]
+        chunks.append(len(started))
+        if len(chunks) == 3:          # the helper has two chunks' rows by now
+            raise RuntimeError("a bug")
+        return run(self, started)
+
+    monkeypatch.setattr(engine.pipeline._CrossChecks, "run", third_fails)
+    outcome = process_file(county, path)
+    assert len(chunks) == 3
+    assert [p.rule for p in outcome.problems] == [BY_NAME["internal_error"].code]
+    assert county.store.files() == [] and county.store.figures(county.region.code).region.registered == 0
+    assert outcome.receipt is not None and outcome.receipt.is_file()
+    assert [p.name for p in outcome.receipt.parent.iterdir()] == [outcome.receipt.name]   # nothing half-written
+
