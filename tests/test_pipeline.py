@@ -193,7 +193,6 @@ def test_when_the_receipt_cannot_be_written_nothing_is_merged(
     assert [p.rule for p in outcome.problems] == [BY_NAME["internal_error"].code]
     assert county.store.files() == [] and county.store.figures(county.region.code).region.registered == 0
     assert outcome.receipt is not None and outcome.receipt.is_file()
-    assert [p.name for p in outcome.receipt.parent.iterdir()] == [outcome.receipt.name]   # nothing half-written
 
 
 def test_a_helper_process_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
