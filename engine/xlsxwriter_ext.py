@@ -59,13 +59,7 @@ class FastCells(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
         if not cells:
             return
         if not FAST_CELLS:      # a future xlsxwriter: its own API, cell by cell
-            for col, (value, fmt) in cells.items():
-                if isinstance(value, str):
-                    self.write_string(row, col, value, fmt)
-                elif value is None:
-                    self.write_blank(row, col, None, fmt)
-                else:
-                    self.write_number(row, col, value, fmt)
+            write_cells_one_by_one(self, row, cells)
             return
         if self._check_dimensions(row, min(cells)) or self._check_dimensions(row, max(cells)):
             raise ValueError(f"row {row} of sheet {self.name} cannot be written")
@@ -111,6 +105,18 @@ class FastCells(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
             self.fh.write(f'<c r="{ref}"{style}/>')
         else:
             Worksheet._write_cell(self, row, col, cell)
+
+
+def write_cells_one_by_one(ws: Worksheet, row: int, cells: Mapping[int, CellSpec]) -> None:
+    """What `FastCells.write_cells` does, through xlsxwriter's own API a cell at a time (any
+    worksheet: the tests compare both)."""
+    for col, (value, fmt) in cells.items():
+        if isinstance(value, str):
+            ws.write_string(row, col, value, fmt)
+        elif value is None:
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_number(row, col, value, fmt)
 
 
 # A cell's value and format for `FastCells.write_cells`: text, a number, or None (a blank).
