@@ -272,9 +272,10 @@ class _ProblemSheet:
         self.rows = 0
 
     def add(self, problems: Iterable[Problem]) -> _ProblemSheet:
-        ws, f, r = self.ws, self.fmt, self.rows
+        ws, f = self.ws, self.fmt
         per_line = int(self.WIDTHS[5] * 0.85)     # CJK text runs wider than its cell count
-        for r, p in enumerate(problems, start=self.rows + 1):  # noqa: B007  # r: the last row written
+        for p in problems:
+            self.rows = r = self.rows + 1
             lines = -(-cell_len(p.message) // per_line)
             if lines > 1:
                 ws.set_row(r, 14 * lines)
@@ -286,7 +287,6 @@ class _ProblemSheet:
             for c, text in enumerate((p.column, p.value, p.title, p.message, SEVERITY_TEXT[p.severity], p.rule),
                                      start=2):
                 ws.write_string(r, c, text, f.value)
-        self.rows = r
         return self
 
     def finish(self) -> None:
