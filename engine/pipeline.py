@@ -28,7 +28,7 @@ from engine import regions
 from engine.bulk import gc_paused
 from engine.export import read_returned
 from engine.fileinfo import saved_at
-from engine.form import FORM_VERSION, Form
+from engine.form import FORM_VERSION, FORMS, Form
 from engine.parallel import Helper
 from engine.problems import UNREADABLE_CODES, Problem, problem
 from engine.reader import FormSheet, RawRow, Submission, read_submission
@@ -218,7 +218,7 @@ def _begin_streamed(ws: Workspace, outcome: Outcome, helper: Helper | None) -> P
 
     ident = outcome.identity
     if helper is None or outcome.village or (ident is not None and ident.kind in _FULL_KINDS and any(
-            ws.store.template_keys(kind, ident.template_id) for kind in ("persons", "units"))):
+            ws.store.template_keys(kind, ident.template_id) for kind in FORMS)):
         return None
     path = receipt_path(ws, outcome, merged=True)
     helper.submit(begin_streamed, path, receipt_identity(ws, outcome))
