@@ -280,15 +280,17 @@ class FormWorkbook:
         receipt has some 10,000 such rows: the formats are looked up once per column)."""
         values, marks = row.values, row.marks
         cells: dict[int, CellSpec] = {}
+        comments: list[tuple[int, str]] = []
         for c, key, labels, roster_formats, other_formats in plan:
             mark = marks.get(key)
+            if mark:
+                comments.append((c, mark[1]))
             fmt = (roster_formats if row.roster else other_formats)[mark[0] if mark else None]
             if (cell := _cell(values.get(key), labels, fmt)) is not None:
                 cells[c] = cell
         ws.write_cells(r, cells)
-        for c, key, *_ in plan:
-            if key in marks:
-                ws.write_comment(r, c, marks[key][1], COMMENT_SIZE)
+        for c, message in comments:
+            ws.write_comment(r, c, message, COMMENT_SIZE)
 
     def _validate(self, ws: Worksheet, form: Form, fields: Sequence[Field], last: int) -> None:
         refs = row_refs(fields)
