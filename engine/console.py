@@ -55,9 +55,10 @@ def outcome_line(outcome: Outcome) -> str:
     if outcome.file_problems:
         return f"{outcome.path.name}：{word}（{outcome.file_problems[0].title}）"
     older = "（旧版模板）" if outcome.older_form is not None else ""
+    taken, returned = ("可登记", "须改正") if outcome.status == "checked" else ("登记", "退回")
     return (f"{outcome.path.name}{older}：{word}，读取 {outcome.count('persons', 'read')} 人，"
-            f"登记 {outcome.count('persons', 'accepted')} 人，退回 {outcome.count('persons', 'returned')} 人，"
-            f"新增 {outcome.count('persons', 'new')} 人；单位登记 {outcome.count('units', 'accepted')} 个")
+            f"{taken} {outcome.count('persons', 'accepted')} 人，{returned} {outcome.count('persons', 'returned')} 人，"
+            f"新增 {outcome.count('persons', 'new')} 人；单位{taken} {outcome.count('units', 'accepted')} 个")
 
 
 def print_outcomes(outcomes: Iterable[Outcome]) -> None:

@@ -11,6 +11,8 @@ written by a helper process (`engine.parallel.Helper`: it is handed only the row
 problems, and it ends when this process does): a chunk of rows at a time while this
 process checks the rest, when the receipt's sheets are known beforehand (a county's
 export received the first time, a foreign file), else in one go while this one merges.
+A large file only checked (`canbao check`) has its receipt written by a helper only in
+the first case: there is nothing else to do beside the second.
 """
 
 from __future__ import annotations
@@ -171,16 +173,19 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
     from engine.receipt import write_conflict_notices, write_receipt
 
     sub = read_submission(archived)
-    # A large file's receipt is written by a helper process while this one merges; the
-    # helper starts now, so that its start-up overlaps the checks.
-    helper = _helper() if merge and sum(len(s.rows) for s in sub.sheets) >= HELPER_ROWS else None
+    outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity, saved_at=saved_at(archived))
+    outcome.file_problems.extend(sub.problems)
+    scope = _scope(ws, sub, outcome)
+    # A large file's receipt is written by a helper process while this one checks and
+    # merges; the helper starts now, so that its start-up overlaps the checks. A file only
+    # checked gains from it only when its receipt can be written as its rows are checked.
+    large = sum(len(s.rows) for s in sub.sheets) >= HELPER_ROWS
+    stream = large and not outcome.file_problems and _streamable(ws, outcome)
+    helper = _helper() if large and (merge or stream) else None
     try:
-        outcome = Outcome(path, sha, "checked", stamp, identity=sub.identity, saved_at=saved_at(archived))
-        outcome.file_problems.extend(sub.problems)
-        scope = _scope(ws, sub, outcome)
         streamed: Path | None = None
         if not outcome.file_problems:
-            streamed = _begin_streamed(ws, outcome, helper)
+            streamed = _begin_streamed(ws, outcome, helper, merge) if stream else None
             for sheet in sorted(sub.sheets, key=lambda s: s.form.kind != "persons"):    # as receipts show them
                 outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today, stream=helper if streamed else None))
             _coverage(ws, outcome)
@@ -191,7 +196,11 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
                 if outcome.identity and outcome.identity.kind == "export":
                     outcome.carried = read_returned(archived)
         if not merge:
-            outcome.receipt = write_receipt(ws, outcome)
+            if helper is not None and streamed is not None:
+                _end_streamed(ws, helper, outcome, streamed)
+                outcome.receipt = helper.result()
+            else:
+                outcome.receipt = write_receipt(ws, outcome)
             return outcome
         outcome.status = _status(outcome)
         _merge_with_receipt(ws, outcome, archived, helper, streamed)
@@ -204,25 +213,41 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
     return outcome
 
 
-# Rows from which a file's receipt is written by a helper process, beside the merge: below
-# this, starting a process (about a second on Windows) costs more than it saves.
+# Rows from which a file's receipt is written by a helper process, beside the checks and
+# the merge: below this, starting a process (about a second on Windows) costs more than it saves.
 HELPER_ROWS = 20_000
 
 
-def _begin_streamed(ws: Workspace, outcome: Outcome, helper: Helper | None) -> Path | None:
-    """Have the helper write the receipt while the rows are being checked, a chunk at a time
-    (the path it will have), when the receipt's sheets are known before the rows: not a
-    village's template (its receipt is the template again), not a file that may withdraw
-    earlier registrations of its template (a sheet of those comes before the rows)."""
+def _streamable(ws: Workspace, outcome: Outcome) -> bool:
+    """Can the receipt be written while the rows are being checked, a chunk at a time? Only
+    when its sheets are known before the rows: not a village's template (its receipt is the
+    template again), not a file that may withdraw earlier registrations of its template (a
+    sheet of those comes before the rows)."""
+    ident = outcome.identity
+    return not outcome.village and not (ident is not None and ident.kind in _FULL_KINDS and any(
+        ws.store.template_keys(kind, ident.template_id) for kind in FORMS))
+
+
+def _begin_streamed(ws: Workspace, outcome: Outcome, helper: Helper | None, merged: bool) -> Path | None:
+    """Have the helper write the receipt (of a file `_streamable`) while the rows are being
+    checked: the path the receipt will have; None without a helper."""
     from engine.receipt import begin_streamed, receipt_identity, receipt_path
 
-    ident = outcome.identity
-    if helper is None or outcome.village or (ident is not None and ident.kind in _FULL_KINDS and any(
-            ws.store.template_keys(kind, ident.template_id) for kind in FORMS)):
+    if helper is None:
         return None
-    path = receipt_path(ws, outcome, merged=True)
+    path = receipt_path(ws, outcome, merged=merged)
     helper.submit(begin_streamed, path, receipt_identity(ws, outcome))
     return path
+
+
+def _end_streamed(ws: Workspace, helper: Helper, outcome: Outcome, streamed: Path) -> None:
+    """Hand the helper a streamed receipt's counts (it has had its rows); its `result()` is
+    the receipt, once in place."""
+    from engine.receipt import end_streamed, receipt_path
+
+    if streamed != receipt_path(ws, outcome) or outcome.withdrawn:
+        raise RuntimeError("a streamed receipt's name and sheets are known before its rows")
+    helper.submit(end_streamed, outcome.for_receipt(rows=False))
 
 
 def _helper() -> Helper | None:
@@ -499,14 +524,12 @@ def _merge_with_receipt(ws: Workspace, outcome: Outcome, archived: Path, helper:
     """Merge the file and write its receipt, the receipt in place before the merge commits:
     a crash at any point leaves the whole file merged, with its receipt, or none of it.
     `streamed`: the helper has the receipt's rows already, it needs the counts."""
-    from engine.receipt import end_streamed, receipt_identity, receipt_path, write_receipt_file
+    from engine.receipt import receipt_identity, receipt_path, write_receipt_file
 
     path = receipt_path(ws, outcome)
     identity = receipt_identity(ws, outcome)
     if helper is not None and streamed is not None:
-        if streamed != path or outcome.withdrawn:
-            raise RuntimeError("a streamed receipt's name and sheets are known before its rows")
-        helper.submit(end_streamed, outcome.for_receipt(rows=False))
+        _end_streamed(ws, helper, outcome, streamed)
     elif helper is not None:
         helper.submit(write_receipt_file, path, identity, outcome.for_receipt())
     else:

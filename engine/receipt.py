@@ -37,6 +37,9 @@ STATUS_TEXT = {
 }
 PROBLEM_HEADERS = ("工作表", "行号", "列", "填写的值", "问题", "说明", "类别", "规则代码")
 SEVERITY_TEXT = {"error": "错误（须改正）", "warning": "提醒（请核实）"}
+# The rows taken and the rows returned, by whether the file was only checked: a check
+# registers nobody, and its receipt must not say so.
+COUNT_WORDS = {False: ("已登记", "退回待改"), True: ("检查通过（可登记）的", "须改正的")}
 
 
 def receipt_path(ws: Workspace, outcome: Outcome, *, merged: bool | None = None) -> Path:
@@ -227,15 +230,16 @@ def _summary_lines(outcome: Outcome, earlier: FileRecord | None) -> list[tuple[s
                                   "以后请使用新下发的模板。"))
     if earlier is not None:
         return lines
+    taken, returned = COUNT_WORDS[outcome.status == "checked"]
     lines += [
         ("读取人员行数", outcome.count("persons", "read")),
-        ("已登记人员", outcome.count("persons", "accepted")),
-        ("退回待改人员", outcome.count("persons", "returned")),
+        (f"{taken}人员", outcome.count("persons", "accepted")),
+        (f"{returned}人员", outcome.count("persons", "returned")),
         ("有提醒的行", outcome.count("persons", "warnings") + outcome.count("units", "warnings")),
         ("名册外新增人员", outcome.count("persons", "new")),
         ("读取单位行数", outcome.count("units", "read")),
-        ("已登记单位", outcome.count("units", "accepted")),
-        ("退回待改单位", outcome.count("units", "returned")),
+        (f"{taken}单位", outcome.count("units", "accepted")),
+        (f"{returned}单位", outcome.count("units", "returned")),
     ]
     if outcome.village:
         lines += [("本村名册人数", outcome.roster_total),

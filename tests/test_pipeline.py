@@ -89,6 +89,14 @@ def test_check_does_not_merge(county: Workspace, county_roster: Roster) -> None:
     assert "检查" in outcome.receipt.name
     assert county.store.figures(county.region.code).region.registered == 0
     assert target.exists()
+    # Its receipt and its line in the terminal count who would be registered, not who was.
+    from engine.console import outcome_line
+    from engine.receipt import COUNT_WORDS
+
+    lines = {r[0]: r[1] for r in openpyxl.load_workbook(outcome.receipt)["回执"].iter_rows(values_only=True) if r[0]}
+    taken, returned = COUNT_WORDS[True]
+    assert lines[f"{taken}人员"] == 3 and lines[f"{returned}人员"] == 0 and "已登记人员" not in lines
+    assert "可登记 3 人" in outcome_line(outcome) and "登记 3 人" not in outcome_line(outcome).replace("可登记", "")
 
 
 def test_a_bug_while_processing_yields_a_receipt_and_keeps_the_file(
@@ -157,6 +165,22 @@ def _return_with_mistakes(county: Workspace, county_roster: Roster, name: str) -
 
     fill_like_staff(template_of(county, village), county.inbox / name, persons, visit=8, edit=edit)
     return county.inbox / name
+
+
+def _county_export(path: Path, persons: list[dict[str, str]], units: list[dict[str, str]] | None = None) -> Path:
+    """A county's export of these persons and units (units' sheet first when there are units)."""
+    from engine.form import PERSONS, UNITS
+    from engine.workbook import FormWorkbook, Identity, SheetRow, region_values
+    from tests.conftest import COUNTY
+
+    book = FormWorkbook(path, Identity(kind="export", template_id=f"CB-EXPORT-{COUNTY}", region_code=COUNTY,
+                                       level="county"), protect=False)
+    if units:
+        book.add_form_sheet(UNITS, (SheetRow(u) for u in units), title="单位", derived=True)
+    book.add_form_sheet(PERSONS, (SheetRow({**region_values(p["region_code"]), **p}) for p in persons),
+                        title="人员", derived=True)
+    book.close()
+    return path
 
 
 def test_a_large_files_receipt_is_written_by_a_helper_process_and_is_the_same(
@@ -232,19 +256,11 @@ def test_a_countys_receipt_written_while_its_rows_are_checked_is_the_same(
 
     import engine.pipeline
     from engine.demo_data import simulate_return
-    from engine.form import PERSONS, UNITS
-    from engine.workbook import FormWorkbook, Identity, SheetRow, region_values
     from tests.conftest import COUNTY
 
     filled = simulate_return(county_roster.persons[:600], county_roster.units[:40], random.Random(3))
     filled.units[3]["unit_type"] = "甲乙"                  # not a code: the units' sheet has a problem too
-    path = tmp_path / "export.xlsx"
-    book = FormWorkbook(path, Identity(kind="export", template_id=f"CB-EXPORT-{COUNTY}", region_code=COUNTY,
-                                       level="county"), protect=False)
-    book.add_form_sheet(UNITS, (SheetRow(u) for u in filled.units), title="单位", derived=True)   # units first
-    book.add_form_sheet(PERSONS, (SheetRow({**region_values(p["region_code"]), **p}) for p in filled.persons),
-                        title="人员", derived=True)
-    book.close()
+    path = _county_export(tmp_path / "export.xlsx", filled.persons, filled.units)     # units first in the file
     county.close()
     twin = Workspace(tmp_path / "twin")
     shutil.copytree(county.root, twin.root)
@@ -265,14 +281,8 @@ def test_a_countys_receipt_written_while_its_rows_are_checked_is_the_same(
     assert list(cells)[:2] == ["回执", "问题清单"] and list(cells).index("人员登记") < list(cells).index("单位登记")
     assert county.store.figures(COUNTY).region.registered == twin.store.figures(COUNTY).region.registered > 0
     # Exported again without five persons: it withdraws them, so its receipt waits for the rows.
-    again = tmp_path / "again.xlsx"
-    book = FormWorkbook(again, Identity(kind="export", template_id=f"CB-EXPORT-{COUNTY}", region_code=COUNTY,
-                                        level="county"), protect=False)
-    book.add_form_sheet(PERSONS, (SheetRow({**region_values(p["region_code"]), **p}) for p in filled.persons[5:]),
-                        title="人员", derived=True)
-    book.close()
-    later = process_file(county, again)
-    assert begun[-1] is None and later.receipt is not None and len(later.withdrawn["persons"]) >= 1
+    later = process_file(county, _county_export(tmp_path / "again.xlsx", filled.persons[5:]))
+    assert begun == [helped.receipt] and later.receipt is not None and len(later.withdrawn["persons"]) >= 1
     assert list(_receipt_cells(later.receipt))[:4] == ["回执", "问题清单", "移出登记名单", "人员登记"]
 
 
@@ -282,17 +292,9 @@ def test_a_failure_while_a_receipt_is_streamed_merges_nothing(
 
     import engine.pipeline
     from engine.demo_data import simulate_return
-    from engine.form import PERSONS
-    from engine.workbook import FormWorkbook, Identity, SheetRow, region_values
-    from tests.conftest import COUNTY
 
     filled = simulate_return(county_roster.persons[:300], [], random.Random(5))
-    path = tmp_path / "export.xlsx"
-    book = FormWorkbook(path, Identity(kind="export", template_id=f"CB-EXPORT-{COUNTY}", region_code=COUNTY,
-                                       level="county"), protect=False)
-    book.add_form_sheet(PERSONS, (SheetRow({**region_values(p["region_code"]), **p}) for p in filled.persons),
-                        title="人员", derived=True)
-    book.close()
+    path = _county_export(tmp_path / "export.xlsx", filled.persons)
     monkeypatch.setattr(engine.pipeline, "HELPER_ROWS", 1)
     monkeypatch.setattr(engine.pipeline, "CHUNK_ROWS", 50)
     run = engine.pipeline._CrossChecks.run
@@ -312,3 +314,29 @@ def test_a_failure_while_a_receipt_is_streamed_merges_nothing(
     assert outcome.receipt is not None and outcome.receipt.is_file()
     assert [p.name for p in outcome.receipt.parent.iterdir()] == [outcome.receipt.name]   # nothing half-written
 
+
+
+def test_a_large_file_only_checked_has_its_receipt_written_while_it_is_checked(
+        county: Workspace, county_roster: Roster, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`canbao check` of a county's export: the helper writes the receipt as the rows are
+    checked, the same receipt as one written in one go, and nothing is merged."""
+    import random
+
+    import engine.pipeline
+    from engine.demo_data import simulate_return
+
+    filled = simulate_return(county_roster.persons[:400], county_roster.units[:30], random.Random(7))
+    path = _county_export(tmp_path / "export.xlsx", filled.persons, filled.units)
+    here = process_file(county, path, merge=False)                           # small: written in this process
+    assert here.receipt is not None
+    expected = _receipt_cells(here.receipt)
+    monkeypatch.setattr(engine.pipeline, "HELPER_ROWS", 1)                   # as a county's file
+    monkeypatch.setattr(engine.pipeline, "CHUNK_ROWS", 50)
+    begun: list[Path | None] = []
+    begin = engine.pipeline._begin_streamed
+    monkeypatch.setattr(engine.pipeline, "_begin_streamed", lambda *a: begun.append(begin(*a)) or begun[-1])
+    helped = process_file(county, path, merge=False)
+    assert helped.status == "checked" and begun == [helped.receipt] == [here.receipt]
+    assert any(c.problems for s in helped.sheets for _, c, _ in s.rows)
+    assert _receipt_cells(helped.receipt) == expected
+    assert county.store.files() == [] and county.store.figures(county.region.code).region.registered == 0
