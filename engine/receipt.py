@@ -25,6 +25,7 @@ from engine.store import FileRecord
 from engine.templates import blank_rows, write_village_workbook
 from engine.workbook import FormSheetWriter, FormWorkbook, Identity, Severity, SheetRow
 from engine.workspace import Workspace
+from engine.xlsxwriter_ext import write_cells
 
 STATUS_TEXT = {
     "accepted": "全部登记：本文件所有已填写的行均已登记入库。",
@@ -181,7 +182,7 @@ def _sheet_rows(results: Iterable[SheetResult], form: Form) -> Iterable[SheetRow
                 marks[key] = (marks[key][0], f"{marks[key][1]}\n{p.message}")
             else:
                 marks[key] = (p.severity, p.message)
-        values = {k: _shown(v) for k, v in raw.values.items()}
+        values = dict(raw.values) if raw.trimmed else {k: _shown(v) for k, v in raw.values.items()}
         yield SheetRow(values, roster=on_roster, marks=marks)
 
 
@@ -283,14 +284,9 @@ class _ProblemSheet:
             lines = -(-cell_len(p.message) // per_line)
             if lines > 1:
                 ws.set_row(r, 14 * lines)
-            ws.write_string(r, 0, p.sheet, f.value)
-            if p.row:
-                ws.write_number(r, 1, p.row, f.count)
-            else:
-                ws.write_blank(r, 1, None, f.value)
-            for c, text in enumerate((p.column, p.value, p.title, p.message, SEVERITY_TEXT[p.severity], p.rule),
-                                     start=2):
-                ws.write_string(r, c, text, f.value)
+            write_cells(ws, r, {0: (p.sheet, f.value), 1: (p.row, f.count) if p.row else (None, f.value),
+                                2: (p.column, f.value), 3: (p.value, f.value), 4: (p.title, f.value),
+                                5: (p.message, f.value), 6: (SEVERITY_TEXT[p.severity], f.value), 7: (p.rule, f.value)})
         return self
 
     def finish(self) -> None:

@@ -12,6 +12,7 @@ results back with openpyxl and LibreOffice.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -50,6 +51,8 @@ class FastCells(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
     string, exactly the bytes xlsxwriter would write; any other cell goes to xlsxwriter.
     Works in both memory modes (inline strings, or shared-string indexes)."""
 
+    fh: Any      # xlsxwriter's file handle of the moment (constant_memory: the row file)
+
     def write_cells(self, row: int, cells: Mapping[int, CellSpec]) -> None:
         """A row's cells at once, column -> (value, format): text as write_string, a number
         as write_number, None as write_blank would store it, without their argument
@@ -79,6 +82,19 @@ class FastCells(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
             else:
                 table[col] = _NUMBER(value, fmt)
 
+    def _write_single_row(self, current_row_num: int = 0) -> None:
+        """constant_memory's row writer, into a buffer written to the row file at once: the
+        row file is opened for reading too, and each write to such a file resets its decoder
+        (a Python call), some 40 writes a row. (A future xlsxwriter without this hook
+        never calls it.)"""
+        fh, self.fh = self.fh, io.StringIO()
+        try:
+            Worksheet._write_single_row(self, current_row_num)
+            row = self.fh.getvalue()
+        finally:
+            self.fh = fh
+        fh.write(row)
+
     def _write_cell(self, row: int, col: int, cell: object) -> None:
         kind = type(cell)
         fmt = cell.format  # type: ignore[attr-defined]
@@ -105,6 +121,14 @@ class FastCells(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
             self.fh.write(f'<c r="{ref}"{style}/>')
         else:
             Worksheet._write_cell(self, row, col, cell)
+
+
+def write_cells(ws: Worksheet, row: int, cells: Mapping[int, CellSpec]) -> None:
+    """A row's cells on any worksheet: at once on a `FastCells`, else one by one."""
+    if isinstance(ws, FastCells):
+        ws.write_cells(row, cells)
+    else:
+        write_cells_one_by_one(ws, row, cells)
 
 
 def write_cells_one_by_one(ws: Worksheet, row: int, cells: Mapping[int, CellSpec]) -> None:
