@@ -133,3 +133,26 @@ def test_an_empty_template_sent_by_mistake_withdraws_nothing(county: Workspace, 
     assert outcome.status == "rejected"
     assert [p.rule for p in outcome.problems] == [BY_NAME["empty"].code]
     assert county.store.figures(county.region.code).region.registered == 3
+
+
+def test_a_templates_earlier_records_are_found_through_an_index(county: Workspace, county_roster: Roster) -> None:
+    """Every return of a template looks up its earlier records (`Store.template_keys`): by an
+    index, not a scan of every record, which made each file of a city's flood slower."""
+    village, persons = _village(county_roster)
+    first = county.root / "first.xlsx"
+    fill_like_staff(template_of(county, village), first, persons, visit=2)
+    outcome = process_file(county, first)
+    assert outcome.identity is not None
+    template = outcome.identity.template_id
+    store = county.store
+    queries: list[str] = []
+    store.db.set_trace_callback(queries.append)
+    try:
+        found = {kind: store.template_keys(kind, template) for kind in ("persons", "units")}
+    finally:
+        store.db.set_trace_callback(None)
+    assert len(found["persons"]) == 2
+    assert len(queries) == 2
+    for query in queries:     # the query as run, the template's id written in by the trace
+        plan = " ".join(str(step[-1]) for step in store.db.execute(f"EXPLAIN QUERY PLAN {query}"))
+        assert "USING INDEX" in plan and "_template" in plan, plan
