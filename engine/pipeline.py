@@ -459,13 +459,12 @@ def _coverage(ws: Workspace, outcome: Outcome) -> None:
         return
     persons = next((s for s in outcome.sheets if s.form.kind == "persons"), None)
     done = {c.values.get("id_number") for _, c, _ in persons.accepted} if persons else set()
-    roster = ws.store.roster("persons", outcome.village)
+    shown = ("person_no", "id_number", "name", "home_street")
+    roster = ws.store.roster("persons", outcome.village, shown)
     outcome.roster_total = len(roster)
     registered = {p["id_number"] for p in roster} - {m["id_number"] for m in ws.store.missing_persons(outcome.village)}
-    outcome.missing = [
-        {"person_no": p.get("person_no", ""), "id_number": p["id_number"], "name": p.get("name", ""),
-         "home_street": p.get("home_street", "")}
-        for p in roster if p["id_number"] not in done and p["id_number"] not in registered]
+    outcome.missing = [{key: p.get(key, "") for key in shown} for p in roster
+                       if p["id_number"] not in done and p["id_number"] not in registered]
 
 
 # Files that stand for the whole of their template's rows: what they leave out is withdrawn.

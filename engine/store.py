@@ -166,8 +166,10 @@ class Store:
                f"VALUES ({', '.join('?' * (len(cols) + 1))})")
         self.db.executemany(sql, ([r.get(c) or None for c in cols] + [batch] for r in rows))
 
-    def roster(self, kind: str, village: str) -> list[dict[str, str]]:
-        cur = self.db.execute(f"SELECT * FROM roster_{kind} WHERE region_code = ? ORDER BY rowid", (village,))
+    def roster(self, kind: str, village: str, columns: Sequence[str] = ()) -> list[dict[str, str]]:
+        """A village's roster in its order, each row's filled columns (`columns`: only those)."""
+        wanted = ", ".join(c for c in _columns(FORMS[kind]) if c in columns) if columns else "*"
+        cur = self.db.execute(f"SELECT {wanted} FROM roster_{kind} WHERE region_code = ? ORDER BY rowid", (village,))
         names = [d[0] for d in cur.description]
         return [{k: v for k, v in zip(names, row, strict=True) if v is not None} for row in cur]
 
