@@ -70,15 +70,36 @@ class Helper:
         assert self._process.stdin is not None and self._process.stdout is not None
         self._jobs, self._results = self._process.stdin, self._process.stdout
         self._pending = 0
+        # Jobs are written to the helper by a thread: a pipe holds little (64 KB here, less on
+        # Windows), and a job of a few hundred KB would keep this process waiting until the
+        # busy helper had read it all.
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_jobs, name="helper-jobs", daemon=True)
+        self._writer.start()
 
     @property
     def pid(self) -> int:
         return self._process.pid
 
     def submit(self, func: Callable[..., object], *args: object) -> None:
-        pickle.dump((func, args), self._jobs, pickle.HIGHEST_PROTOCOL)
-        self._jobs.flush()
+        """Hand a job over; it is pickled now (what cannot be pickled raises here), sent meanwhile."""
+        self._outbox.put(pickle.dumps((func, args), pickle.HIGHEST_PROTOCOL))
         self._pending += 1
+
+    def _write_jobs(self) -> None:
+        """The jobs, in order, then the word to stop (None); a helper gone stops the writing
+        (`result` then says it ended)."""
+        while True:
+            data = self._outbox.get()
+            try:
+                if data is None:
+                    pickle.dump(None, self._jobs)
+                    self._jobs.close()
+                    return
+                self._jobs.write(data)
+                self._jobs.flush()
+            except OSError:     # the helper is gone (or was stopped): nothing more can reach it
+                return
 
     def result(self) -> Any:
         failure: BaseException | None = None
@@ -100,8 +121,9 @@ class Helper:
         is stopped at once, so that it leaves nothing behind as if it had been done."""
         if self._pending:
             self._process.kill()
-        with contextlib.suppress(OSError):    # the helper is gone already
-            pickle.dump(None, self._jobs)
+        self._outbox.put(None)
+        self._writer.join(timeout=10)
+        with contextlib.suppress(OSError):    # the writer could not close it: the helper is gone
             self._jobs.close()
         try:
             self._process.wait(timeout=10)
