@@ -189,8 +189,11 @@ def ingest(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
     """检查并登记交回的文件，为每个文件写回执（与 watch 对每个文件所做的相同）。"""
     from engine.watching import ingest_files
 
-    outcomes = ingest_files(_ws(workspace_dir), [Path(p) for p in files])
-    out.print_outcomes(outcomes)
+    ws = _ws(workspace_dir)
+    with out.progress() as bar:
+        task = bar.add_task("检查并登记", total=len(files))
+        outcomes = ingest_files(ws, [Path(p) for p in files],
+                                done=lambda outcome: (out.print_outcome(outcome), bar.advance(task)))
     _exit_for(outcomes)
 
 
@@ -200,7 +203,11 @@ def ingest(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
 @user_errors
 def check(file: Path, workspace_dir: Path | None) -> None:
     """只检查、写检查回执，不登记入库。"""
-    outcome = process_file(_ws(workspace_dir), file, merge=False)
+    ws = _ws(workspace_dir)
+    with out.progress() as bar:
+        task = bar.add_task(f"检查 {file.name}", total=1)
+        outcome = process_file(ws, file, merge=False)
+        bar.advance(task)
     out.print_outcomes([outcome])
     if any(p.severity == "error" for p in outcome.problems):
         sys.exit(1)

@@ -7,6 +7,14 @@ from collections.abc import Iterable
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from engine.figures import Figures, RegionFigures
@@ -63,7 +71,19 @@ def outcome_line(outcome: Outcome) -> str:
 
 def print_outcomes(outcomes: Iterable[Outcome]) -> None:
     for o in outcomes:
-        style = {"accepted": "green", "partial": "yellow", "rejected": "red"}.get(o.status, "")
-        console.print(outcome_line(o), style=style)
-        if o.receipt:
-            console.print(f"  回执：{o.receipt}", style="dim")
+        print_outcome(o)
+
+
+def print_outcome(o: Outcome) -> None:
+    style = {"accepted": "green", "partial": "yellow", "rejected": "red"}.get(o.status, "")
+    console.print(outcome_line(o), style=style)
+    if o.receipt:
+        console.print(f"  回执：{o.receipt}", style="dim")
+
+
+def progress() -> Progress:
+    """A progress display for long work (files received, a large file checked): a spinner,
+    the task, a bar, done of total and the time taken; gone once the work ends, and shown
+    only on a terminal. Lines printed meanwhile appear above it."""
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)

@@ -61,11 +61,17 @@ def _process_logged(ws: Workspace, path: Path) -> Outcome:
     return outcome
 
 
-def ingest_files(ws: Workspace, paths: list[Path]) -> list[Outcome]:
+def ingest_files(ws: Workspace, paths: list[Path], done: Callable[[Outcome], object] | None = None) -> list[Outcome]:
+    """Each file through the pipeline, in order; `done(outcome)` after each (progress)."""
     ws.store  # noqa: B018 - fail early, with the user's message, when this is no workspace
     open_log(ws)
+    outcomes: list[Outcome] = []
     with writer_lock(ws):
-        return [_process_logged(ws, p) for p in paths]
+        for path in paths:
+            outcomes.append(_process_logged(ws, path))
+            if done is not None:
+                done(outcomes[-1])
+    return outcomes
 
 
 def watch_workspace(ws: Workspace, *, once: bool, polling: bool = False, stop: threading.Event | None = None,

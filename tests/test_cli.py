@@ -80,6 +80,30 @@ def test_rejected_input_exits_1(tmp_path: Path) -> None:
     assert "未登记" in result.output
 
 
+def test_ingest_reports_each_file_once_it_is_done(tmp_path: Path) -> None:
+    """`canbao ingest` of many files shows each one's line (and moves its progress bar) as that
+    file is done, not all at the end: `ingest_files` calls back after each file."""
+    from engine.watching import ingest_files
+    from engine.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    ws.init("340602")
+    files = []
+    for n in range(3):
+        files.append(tmp_path / f"bad{n}.csv")
+        files[-1].write_text(f"a,b\n{n},2\n", encoding="utf-8")
+    seen: list[tuple[str, int]] = []
+    outcomes = ingest_files(ws, files, done=lambda o: seen.append((o.path.name, len(ws.store.files()))))
+    assert seen == [("bad0.csv", 1), ("bad1.csv", 2), ("bad2.csv", 3)]
+    assert [o.path for o in outcomes] == files
+    for path in files:       # other bytes: new files, not "already received"
+        path.write_text(path.read_text(encoding="utf-8") + "3,4\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest", *map(str, files), "-w", str(ws.root)])
+    assert [line.split("：")[0] for line in result.output.splitlines() if line.startswith("bad")] == \
+        ["bad0.csv", "bad1.csv", "bad2.csv"]
+    assert result.output.count("未登记") == 3
+
+
 def test_backup_is_a_consistent_copy(tmp_path: Path, city_demo: Path) -> None:
     import sqlite3
 
