@@ -142,7 +142,8 @@ def roster_import(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
     ws = _ws(workspace_dir)
     rejected = False
     for path in files:
-        result = import_roster(ws, path)
+        with out.working(f"导入名册 {path.name}"):
+            result = import_roster(ws, path)
         out.console.print(f"{path.name}：导入人员 {result.persons:,} 人、单位 {result.units:,} 个，"
                           f"有问题的行 {result.rejected:,} 行")
         for p in result.problems[:50]:
@@ -192,8 +193,12 @@ def ingest(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
     ws = _ws(workspace_dir)
     with out.progress() as bar:
         task = bar.add_task("检查并登记", total=len(files))
-        outcomes = ingest_files(ws, [Path(p) for p in files],
-                                done=lambda outcome: (out.print_outcome(outcome), bar.advance(task)))
+
+        def done(outcome: Outcome) -> None:
+            out.print_outcome(outcome)
+            bar.advance(task)
+
+        outcomes = ingest_files(ws, [Path(p) for p in files], done=done)
     _exit_for(outcomes)
 
 
@@ -204,10 +209,8 @@ def ingest(files: tuple[Path, ...], workspace_dir: Path | None) -> None:
 def check(file: Path, workspace_dir: Path | None) -> None:
     """只检查、写检查回执，不登记入库。"""
     ws = _ws(workspace_dir)
-    with out.progress() as bar:
-        task = bar.add_task(f"检查 {file.name}", total=1)
+    with out.working(f"检查 {file.name}"):
         outcome = process_file(ws, file, merge=False)
-        bar.advance(task)
     out.print_outcomes([outcome])
     if any(p.severity == "error" for p in outcome.problems):
         sys.exit(1)
@@ -240,7 +243,8 @@ def report(region: str | None, workspace_dir: Path | None) -> None:
     from engine.reports import write_reports
 
     ws = _ws(workspace_dir)
-    paths = write_reports(ws, region)
+    with out.working("生成汇总表和待入户名单"):
+        paths = write_reports(ws, region)
     lists = [p for p in paths if p.is_relative_to(ws.visit_lists)]
     for path in paths:
         if path not in lists:
@@ -256,7 +260,10 @@ def export(region: str | None, workspace_dir: Path | None) -> None:
     """导出本辖区已登记的数据（登记表格式），放在 outbox/上报/，供上级导入。"""
     from engine.export import export as write_export
 
-    out.console.print(f"已导出：{write_export(_ws(workspace_dir), region)}")
+    ws = _ws(workspace_dir)
+    with out.working("导出已登记的数据"):
+        path = write_export(ws, region)
+    out.console.print(f"已导出：{path}")
 
 
 @main.command()

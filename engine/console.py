@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from rich import box
 from rich.cells import cell_len
@@ -79,6 +80,15 @@ def print_outcome(o: Outcome) -> None:
     console.print(outcome_line(o), style=style)
     if o.receipt:
         console.print(f"  回执：{o.receipt}", style="dim")
+
+
+@contextmanager
+def working(description: str) -> Iterator[None]:
+    """A spinner and the time taken while one long step runs (a roster imported, reports written)."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        bar.add_task(description, total=None)
+        yield
 
 
 def progress() -> Progress:
