@@ -239,6 +239,22 @@ def test_a_helper_process_ends_when_its_parent_is_killed(tmp_path: Path) -> None
     assert not _alive(pid)
 
 
+def test_a_job_that_cannot_be_pickled_fails_at_once_and_the_helper_works_on() -> None:
+    import pickle
+
+    from engine.parallel import Helper
+
+    helper = Helper()
+    try:
+        with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+            helper.submit(len, lambda: None)          # a local function cannot be pickled
+        helper.submit(len, "x" * 1_000_000)          # larger than a pipe holds: written by the thread
+        helper.submit(len, "abc")
+        assert helper.result() == 3
+    finally:
+        helper.close()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
