@@ -34,6 +34,12 @@ from engine.form import FORMS, INSURANCE_KEYS, PERSONS, UNITS, Form
 # faster than 8 MB, and a cache's memory counts at an ingest's peak (the receipt helper
 # runs beside the merge).
 CACHE_KIB = 8 * 1024
+# Pages the WAL may grow to before a commit copies them into the database (SQLite's
+# default: 1,000). A village's return writes some 150 pages, many of them the same ones
+# (the tables' last pages, the indexes' inner pages): checkpointed every few files they
+# were copied and synced again and again. At 10,000 (40 MB) a flood of returns ingests
+# about 10% faster; a county's file (some 12,000 pages) still checkpoints as it commits.
+WAL_CHECKPOINT_PAGES = 10_000
 ROW_META = ("file_id", "sheet", "row_no", "template_id", "on_roster", "first_seen", "updated_at")
 TABLES = {"persons": ("persons", "person_versions", "id_number"), "units": ("units", "unit_versions", "unit_key")}
 
@@ -126,6 +132,7 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         self.db.executescript(_schema())
         self._migrate()
 
