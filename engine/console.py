@@ -85,15 +85,15 @@ def print_outcome(o: Outcome) -> None:
 @contextmanager
 def working(description: str) -> Iterator[None]:
     """A spinner and the time taken while one long step runs (a roster imported, reports written)."""
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                  transient=True) as bar:
+    with progress(counted=False) as bar:
         bar.add_task(description, total=None)
         yield
 
 
-def progress() -> Progress:
-    """A progress display for long work (files received, a large file checked): a spinner,
-    the task, a bar, done of total and the time taken; gone once the work ends, and shown
-    only on a terminal. Lines printed meanwhile appear above it."""
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True)
+def progress(*, counted: bool = True) -> Progress:
+    """A progress display for long work: a spinner, the task, (`counted`: a bar and done of
+    total,) the time taken; gone once the work ends, and shown only on a terminal. Lines
+    printed meanwhile appear above it."""
+    counts = (BarColumn(), MofNCompleteColumn()) if counted else ()
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), *counts, TimeElapsedColumn(),
+                    console=console, transient=True)
