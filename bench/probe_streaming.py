@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import queue
-import subprocess
 import sys
 import threading
 import time
@@ -49,7 +48,13 @@ def main(path: Path, root: Path) -> dict[str, object]:
     from engine.form import FORMS
     from engine.pipeline import Outcome, SheetResult, _CrossChecks, _helper, sha256_of
     from engine.reader import FormSheet, _data_rows, _match_header, _under
-    from engine.receipt import begin_streamed, end_streamed, receipt_identity, receipt_path, stream_rows
+    from engine.receipt import (
+        begin_streamed,
+        end_streamed,
+        receipt_identity,
+        receipt_path,
+        stream_rows,
+    )
     from engine.rules import RowContext
     from engine.workspace import Workspace
 
@@ -79,15 +84,7 @@ def main(path: Path, root: Path) -> dict[str, object]:
         _, header, columns = found
         chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
 
-        def read(first: int = header + 2) -> None:
-            cursor = con.cursor()
-            result = cursor.execute(f"SELECT * FROM read_xlsx('{source}', sheet='{name}', header=false, "
-                                    f"all_varchar=true, range='A{first}:BZ1048576', stop_at_empty=true)")
-            for batch in result.to_arrow_reader(CHUNK):     # C++: the GIL is let go meanwhile
-                chunks.put(batch)
-            chunks.put(None)
-
-        reader = threading.Thread(target=read, daemon=True)
+        reader = threading.Thread(target=_read, args=(con, source, name, header + 2, chunks), daemon=True)
         reader.start()
         sheet = FormSheet(form, name, columns)
         checks = _CrossChecks(ws, RowContext(name, form, dt.date.today()), ws.region, outcome, 100_000 if kind == "persons" else 0)
@@ -131,12 +128,21 @@ def main(path: Path, root: Path) -> dict[str, object]:
             "seconds": {k: round(v, 2) for k, v in spent.items()}}
 
 
+def _read(con: Any, source: str, name: str, first: int, chunks: queue.Queue[Any]) -> None:
+    """The sheet's rows from row `first` on, in Arrow batches of CHUNK rows, then None."""
+    result = con.cursor().execute(f"SELECT * FROM read_xlsx('{source}', sheet='{name}', header=false, "
+                                  f"all_varchar=true, range='A{first}:BZ1048576', stop_at_empty=true)")
+    for batch in result.to_arrow_reader(CHUNK):     # C++: the GIL is let go meanwhile
+        chunks.put(batch)
+    chunks.put(None)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[3] == "--inner":
         print(json.dumps(main(Path(sys.argv[1]), Path(sys.argv[2])), ensure_ascii=False))
     else:
         sys.path.insert(0, str(Path(__file__).parent))
-        from bench_templates import measure     # wall, CPU, peak MB (largest process, tree), a line
+        from bench_templates import measure  # wall, CPU, peak MB (largest process, tree), a line
 
         raw = measure([sys.executable, "-c", RAW, sys.argv[1]])
         probe = measure([sys.executable, __file__, sys.argv[1], sys.argv[2], "--inner"])
