@@ -741,16 +741,19 @@ def _inject(rows: list[Cell], first_new: int, today: dt.date, rng: random.Random
 
 
 def simulate_return(persons: list[Row], units: list[Row], rng: random.Random, *,
-                    mistakes: bool = True, today: dt.date | None = None) -> Return:
+                    mistakes: bool = True, today: dt.date | None = None,
+                    visit_rate: float | None = None) -> Return:
     """One village's template as its staff return it: 80-95% of the roster persons
-    visited (the rest omitted), 0-5 new persons, most units; with `mistakes`, each kind
-    of MISTAKE_KINDS at a low rate. All rows must be of one village."""
+    visited (the rest omitted; `visit_rate` fixes the share), 0-5 new persons, most
+    units; with `mistakes`, each kind of MISTAKE_KINDS at a low rate. All rows must be
+    of one village."""
     if not persons and not units:
         return Return([], [])
     day = today or dt.date.today()
     v = _village(str((persons or units)[0]["region_code"]), rng)
     s = _staff(v, units, day, rng)
-    visit_rate = rng.uniform(0.80, 0.95)
+    drawn = rng.uniform(0.80, 0.95)      # drawn either way: the same seed makes the same villages
+    visit_rate = drawn if visit_rate is None else visit_rate
     rows = [_fill_person(p, s) for p in persons if rng.random() < visit_rate]
     first_new = len(rows)
     rows += _new_persons(s, {p["id_number"] for p in persons}, mistakes and len(rows) >= 95)
