@@ -224,6 +224,15 @@ def test_return_visits_most_and_adds_a_few(full: Roster) -> None:
     assert len({r["id_number"] for r in ret.persons}) == len(ret.persons)
 
 
+def test_a_fixed_visit_rate_visits_everyone_or_nobody(full: Roster) -> None:
+    persons, units = _big_village(full, 150)
+    everyone = simulate_return(persons, units, random.Random(3), mistakes=False, today=TODAY, visit_rate=1.0)
+    ids = {p["id_number"] for p in persons}
+    assert ids <= {r["id_number"] for r in everyone.persons}
+    nobody = simulate_return(persons, units, random.Random(3), mistakes=False, today=TODAY, visit_rate=0.0)
+    assert not ids & {r["id_number"] for r in nobody.persons}
+
+
 def test_clean_return_codes_parse(full: Roster) -> None:
     for code, (persons, units) in list(full.by_village().items())[:60]:
         ret = simulate_return(persons, units, random.Random(code), mistakes=False, today=TODAY)
