@@ -16,10 +16,12 @@ import csv
 import datetime as dt
 import io
 import re
+import shutil
 import struct
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import chain, compress, islice, zip_longest
 from operator import attrgetter, itemgetter
@@ -30,6 +32,7 @@ from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 from engine.bulk import gc_paused
 from engine.form import FORMS, Form, normalize_text
 from engine.problems import REFUSED_FORMATS, Problem, problem, unreadable
+from engine.sheet_parts import cut, new_folder, rows_of_parts
 from engine.workbook import CODES_SHEET, IDENTITY_SHEET, INSTRUCTIONS_SHEET, Identity
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -40,7 +43,7 @@ SKIPPED_SHEETS = {IDENTITY_SHEET, CODES_SHEET, INSTRUCTIONS_SHEET}
 Cell = str | float | int | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRow:
     row: int                      # 1-based spreadsheet row
     values: dict[str, Cell]       # field key -> cell as read (non-empty cells only, text trimmed)
@@ -126,34 +129,64 @@ def _tables(path: Path) -> Iterator[tuple[str, Iterator[Sequence[Cell]]]]:
 class _Sheets:
     """A workbook's sheets, each loaded when its rows are first asked for. Once a sheet's last
     row is read, the next sheet to be read is loaded in the background (calamine lets go of
-    the GIL while it loads) while the rows just read are made into RawRows."""
+    the GIL while it loads) while the rows just read are made into RawRows. A large sheet
+    is cut into parts (`engine.sheet_parts`), loaded one at a time, the next one in the
+    background while the rows of the one before are read."""
 
     def __init__(self, book: CalamineWorkbook, path: Path) -> None:
         self.book, self.path = book, path
         self.names = list(book.sheet_names)
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sheet-loader")
-        self._next: tuple[str, Future[CalamineSheet]] | None = None
+        self._next: tuple[str, Future[CalamineSheet | Iterator[Path]]] | None = None
+        self._folder: Path | None = None     # where large sheets are cut, made when one is
+        self._cut: list[Iterator[Path]] = []  # their parts, as they are written
 
     def __enter__(self) -> _Sheets:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._loader.shutdown(wait=True)    # calamine's load cannot be stopped: it is waited for
+        for parts in self._cut:             # a sheet still being cut (its rows not all read)
+            with suppress(Exception):
+                for _ in parts:
+                    pass
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
     def rows(self, name: str) -> Iterator[Sequence[Cell]]:
         """A sheet's rows, loaded on the first row asked for (or already, in the background).
-        Once the last row is read the sheet's cells (calamine holds the whole sheet) are let
-        go: a county's sheet is over 200 MB there, and the rows it became should not have to
-        share memory with it; only then is the next sheet loaded."""
-        rows = self._sheet(name).iter_rows()
-        yield from rows
-        del rows
+        Once the last row is read the sheet's cells (calamine holds the whole sheet, or part)
+        are let go: the rows it became should not have to share memory with it; only then is
+        the next sheet loaded."""
+        loaded = self._loaded(name)
+        if not isinstance(loaded, CalamineSheet):
+            yield from rows_of_parts(self._rows_of_parts(name, loaded))
+        else:
+            rows = _from_column_a(loaded)
+            del loaded
+            yield from rows
+            del rows
         after = self.names[self.names.index(name) + 1:]
         following = next((n for n in after if n not in _NOT_READ), None)
         if following is not None:
-            self._next = (following, self._loader.submit(self.book.get_sheet_by_name, following))
+            self._next = (following, self._loader.submit(self._load, following))
 
-    def _sheet(self, name: str) -> CalamineSheet:
+    def _load(self, name: str) -> CalamineSheet | Iterator[Path]:
+        """A sheet loaded whole, or the parts it is cut into when it is large."""
+        def folder() -> Path:
+            if self._folder is None:
+                self._folder = new_folder()
+            sheet = self._folder / f"sheet-{self.names.index(name)}"
+            sheet.mkdir(exist_ok=True)
+            return sheet
+
+        parts = cut(self.path, name, folder)
+        if parts is None:
+            return self.book.get_sheet_by_name(name)
+        self._cut.append(parts)
+        return parts
+
+    def _loaded(self, name: str) -> CalamineSheet | Iterator[Path]:
         pending, self._next = self._next, None
         try:
             if pending is not None:
@@ -161,9 +194,44 @@ class _Sheets:
                 load.exception()    # waited for: the book is calamine's alone until then
                 if next_name == name:
                     return load.result()
-            return self.book.get_sheet_by_name(name)
+            return self._load(name)
         except Exception as exc:
             raise Unreadable(_diagnosis(self.path, exc)) from exc
+
+    def _rows_of_parts(self, name: str, parts: Iterator[Path]) -> Iterator[Iterator[Sequence[Cell]]]:
+        """Each part's rows in turn, the next part loading meanwhile (once it is written)."""
+        def load_next() -> CalamineSheet | None:
+            part = next(parts, None)
+            if part is None:
+                return None
+            sheet = CalamineWorkbook.from_path(str(part)).get_sheet_by_name(name)
+            with suppress(OSError):     # calamine holds the cells, not the file; else at __exit__
+                part.unlink()
+            return sheet
+
+        pending = self._loader.submit(load_next)
+        while True:
+            try:
+                sheet = pending.result()
+            except Exception as exc:
+                raise Unreadable(_diagnosis(self.path, exc)) from exc
+            if sheet is None:
+                return
+            pending = self._loader.submit(load_next)
+            yield _from_column_a(sheet)
+            del sheet
+
+
+def _from_column_a(sheet: CalamineSheet) -> Iterator[Sequence[Cell]]:
+    """A sheet's rows, each from column A: calamine gives them from row 1 but from the
+    sheet's first column holding a cell (a part of a sheet may start further right than
+    the sheet: its rows must line up with the header's)."""
+    rows = sheet.iter_rows()
+    first = sheet.start[1] if sheet.start else 0
+    if not first:
+        return rows
+    blank: list[Cell] = [""] * first
+    return ([*blank, *row] for row in rows)
 
 
 _NOT_READ = SKIPPED_SHEETS - {IDENTITY_SHEET}    # sheets whose rows read_submission never asks for

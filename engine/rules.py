@@ -43,7 +43,7 @@ SEX_LABELS = {"1": "男", "2": "女"}
 NO_UNIT_EMPLOYMENT = {"1", "2", "3", "5"}
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckedRow:
     row: int
     values: dict[str, str]

@@ -281,3 +281,25 @@ def test_sample_yields_its_golden_problem_list(samples: Samples, kind: str) -> N
         golden.write_text(got, encoding="utf-8")
     assert golden.exists(), f"no golden for {kind}: run with CANBAO_UPDATE_GOLDEN=1, then read it"
     assert got == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if not k.endswith(("_xls", "csv_utf8_bom", "csv_gbk"))])
+def test_sample_cut_into_parts_yields_the_same_problem_list(samples: Samples, kind: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each .xlsx/.xlsm sample with its sheets cut into parts of 2 KB of rows (as a county's
+    sheet is cut into parts of 32 MB, `engine.sheet_parts`) checks exactly as read whole."""
+    from engine import reader, sheet_parts
+
+    parts: list[Path] = []
+    real_cut = sheet_parts.cut
+
+    def counted(path: Path, sheet: str, folder: Callable[[], Path]) -> Iterator[Path] | None:
+        cut = real_cut(path, sheet, folder)
+        return None if cut is None else (parts.append(p) or p for p in cut)
+
+    monkeypatch.setattr(sheet_parts, "CUT_BYTES", 0)
+    monkeypatch.setattr(sheet_parts, "PART_BYTES", 2048)
+    monkeypatch.setattr(reader, "cut", counted)
+    outcome = process_file(samples.workspace, samples.files[kind], merge=False, today=TODAY)
+    assert len(parts) >= 5, "the persons sheet was cut into parts"
+    assert render(outcome) == (GOLDEN / f"{kind}.txt").read_text(encoding="utf-8")

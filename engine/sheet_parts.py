@@ -1,0 +1,263 @@
+"""A large worksheet cut into parts, for calamine to load one at a time.
+
+calamine holds every cell of a sheet while the sheet is read, and more while it loads
+it: a county's 113,000 rows take 365 MB at the peak of the load, more than the rest of an
+ingest together. An .xlsx keeps each sheet as one XML file in a zip; `cut` copies a large
+one, a row at a time, into workbooks of about PART_BYTES of rows each, written
+uncompressed into a folder the caller owns. Each part is the whole workbook (styles,
+shared strings, the same sheets) with only its share of that sheet's rows, so calamine
+reads a part's cells exactly as it reads them in the whole file: dates by their format,
+numbers as numbers, text as text. The rows keep their numbers (their `r`): read in turn,
+the parts give the sheet's rows in order, each part after calamine's empty rows up to its
+first (`RowsOfParts` skips those).
+
+What a part leaves out is what calamine does not read as cells: the sheet's dimension
+(which would make calamine reserve room for the whole sheet), and whatever follows the
+rows (merged cells, data validations, print settings). The other sheets of a part are
+empty. Only sheets written the usual way are cut: rows numbered, tags without a
+namespace prefix, as Excel, WPS, LibreOffice and xlsxwriter write them; any other sheet
+(and any sheet below CUT_BYTES) is read whole, as before. Parsed with defusedxml: a
+received file is hostile until proven otherwise.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import queue
+import re
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from itertools import islice
+from pathlib import Path
+from typing import IO, TypeVar
+
+from defusedxml import ElementTree
+
+# A sheet whose XML is larger than this is cut (about 40,000 rows of the form); each part
+# holds about PART_BYTES of it. calamine needs about 1.7 bytes of memory per byte of XML.
+CUT_BYTES = 96 << 20
+PART_BYTES = 32 << 20
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_BLOCK = 1 << 20
+_DIMENSION = re.compile(rb"<dimension\b[^>]*/>")
+_ROWS_START, _ROWS_END, _ROW = b"<sheetData>", b"</sheetData>", b"<row "
+_CLOSE = b"</sheetData></worksheet>"
+_EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
+
+
+T = TypeVar("T")
+
+
+class NotCut(Exception):
+    """The sheet is not one `cut` can cut: it is read whole."""
+
+
+def sheet_files(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML file in the archive (from xl/workbook.xml and its relationships)."""
+    with archive.open("xl/workbook.xml") as f:
+        book = ElementTree.parse(f).getroot()
+    with archive.open("xl/_rels/workbook.xml.rels") as f:
+        rels = ElementTree.parse(f).getroot()
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_RELS}Relationship")}
+    files: dict[str, str] = {}
+    for sheet in book.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(_REL_ID), "")
+        if target:
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            files[sheet.get("name", "")] = path
+    return files
+
+
+def cut(path: Path, sheet: str, folder: Callable[[], Path]) -> Iterator[Path] | None:
+    """The sheet's parts (workbooks written into the folder `folder()` makes, once the sheet
+    is known to be cut), each given once written, in row order, by a thread that cuts them
+    meanwhile; None when the sheet is read whole: small, not an .xlsx, or not written the
+    usual way. A file found damaged once cut has begun raises, as calamine would on it,
+    from the iteration."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return None
+    try:
+        member = sheet_files(archive).get(sheet)
+        if member is None or archive.getinfo(member).file_size <= CUT_BYTES:
+            archive.close()
+            return None
+        cutter = _Cutter(archive, member, folder())
+    except (NotCut, KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError, EOFError, zlib.error):
+        archive.close()
+        return None
+    return _in_background(cutter.run())
+
+
+def new_folder() -> Path:
+    """A folder for one file's parts, in the system's temporary folder. Any left there by a
+    process that was killed while it read (untouched for STALE_SECONDS) is removed first."""
+    for old in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        with suppress(OSError):
+            if time.time() - old.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=_PREFIX))
+
+
+_PREFIX = "canbao-parts-"
+STALE_SECONDS = 3600      # parts live for seconds: a folder untouched for an hour is left over
+
+
+def _in_background(parts: Iterator[Path]) -> Iterator[Path]:
+    """`parts` run from now on by a thread of its own (inflating and writing let go of the
+    GIL), each part given as soon as it is written; an exception is raised where the next
+    part would be. Iterating to the end waits for the thread."""
+    done: queue.SimpleQueue[Path | BaseException | None] = queue.SimpleQueue()
+
+    def work() -> None:
+        try:
+            for part in parts:
+                done.put(part)
+            done.put(None)
+        except BaseException as exc:  # noqa: BLE001 -- handed to the reader, raised there
+            done.put(exc)
+
+    threading.Thread(target=work, name="sheet-cutter", daemon=True).start()
+    return _given(done)
+
+
+def _given(done: queue.SimpleQueue[Path | BaseException | None]) -> Iterator[Path]:
+    while (item := done.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+class _Cutter:
+    """Copies a sheet's rows into parts, a block of its XML at a time. Made, it has read the
+    sheet up to its rows (`NotCut` if they are not where a sheet has them)."""
+
+    def __init__(self, archive: zipfile.ZipFile, member: str, folder: Path) -> None:
+        self.archive, self.member, self.folder = archive, member, folder
+        self.sheets = set(sheet_files(archive).values())
+        self.book: zipfile.ZipFile | None = None
+        self.out: IO[bytes] | None = None
+        self.path: Path | None = None           # the part being written
+        self.done: list[Path] = []              # the parts written
+        self.written = 0                        # bytes of rows in the part being written
+        self.xml = archive.open(member)
+        self.blocks = iter(lambda: self.xml.read(_BLOCK), b"")
+        try:
+            self.head, self.rest = self._read_head()
+        except BaseException:
+            self.xml.close()
+            raise
+
+    def run(self) -> Iterator[Path]:
+        """Write the parts, each given once written."""
+        try:
+            yield from self._copy_rows()
+        finally:        # closed whatever happens (Windows deletes no open file)
+            if self.out is not None:
+                self.out.close()
+            if self.book is not None:
+                self.book.close()
+            self.xml.close()
+            self.archive.close()
+
+    def _read_head(self) -> tuple[bytes, bytes]:
+        """Everything up to the rows, kept for every part (its dimension left out); the rest
+        of the block it ends in."""
+        data = b""
+        for block in self.blocks:
+            data += block
+            at = data.find(_ROWS_START)
+            if at >= 0:
+                end = at + len(_ROWS_START)
+                return _DIMENSION.sub(b"", data[:end]), data[end:]
+            if len(data) > 8 * _BLOCK:     # no rows where a sheet has them: a prefix, or <sheetData/>
+                break
+        raise NotCut(self.member)
+
+    def _copy_rows(self) -> Iterator[Path]:
+        """The rows, a part ending where a numbered row starts once it holds PART_BYTES."""
+        data, given = self.rest, 0
+        self._open_part()
+        for block in self.blocks:
+            data += block
+            if _ROWS_END in data:
+                break
+            data = self._cut_where_full(data)
+            yield from self.done[given:]
+            given = len(self.done)
+        end = data.find(_ROWS_END)
+        if end < 0:
+            raise zipfile.BadZipFile(f"{self.member}: the rows do not end")   # cut short
+        for _ in self.blocks:       # read to the end: the zip checks the sheet's CRC there
+            pass
+        self._write(self._cut_where_full(data[:end], last=True))
+        self._close_part()
+        yield from self.done[given:]
+
+    def _cut_where_full(self, data: bytes, *, last: bool = False) -> bytes:
+        """Write what of `data` is known to be rows, starting a new part at the first numbered
+        row past PART_BYTES; the rest (a tag the block's end may have cut, unless `last`) is
+        returned, to come before the next block."""
+        while self.written + len(data) > PART_BYTES:
+            at = data.find(_ROW, max(0, PART_BYTES - self.written))
+            tag_end = data.find(b">", at) if at >= 0 else -1
+            while tag_end >= 0 and b' r="' not in data[at:tag_end]:    # a row without its number
+                at = data.find(_ROW, tag_end)
+                tag_end = data.find(b">", at) if at >= 0 else -1
+            if tag_end < 0:
+                break
+            self._write(data[:at])
+            self._close_part()
+            self._open_part()
+            data = data[at:]
+        if last:
+            return data
+        keep = len(_ROWS_END)
+        self._write(data[:-keep])
+        return data[-keep:]
+
+    def _write(self, data: bytes) -> None:
+        assert self.out is not None
+        self.out.write(data)
+        self.written += len(data)
+
+    def _open_part(self) -> None:
+        path = self.folder / f"part-{len(self.done):03d}.xlsx"
+        self.book = zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True)
+        for info in self.archive.infolist():
+            if info.filename != self.member:
+                data = _EMPTY_SHEET if info.filename in self.sheets else self.archive.read(info.filename)
+                self.book.writestr(zipfile.ZipInfo(info.filename, info.date_time), data)
+        self.out = self.book.open(zipfile.ZipInfo(self.member), "w", force_zip64=True)
+        self.out.write(self.head)
+        self.written = 0
+        self.path = path
+
+    def _close_part(self) -> None:
+        assert self.out is not None and self.book is not None and self.path is not None
+        self.out.write(_CLOSE)
+        self.out.close()
+        self.book.close()
+        self.out = self.book = None
+        self.done.append(self.path)
+
+
+def rows_of_parts(sheets: Iterator[Iterator[T]]) -> Iterator[T]:
+    """The rows of a sheet's parts, in order: each part's rows after those of the parts
+    before it (calamine gives a part's rows from the sheet's first, empty up to its own)."""
+    done = 0
+    for rows in sheets:
+        for row in islice(rows, done, None):
+            done += 1
+            yield row

@@ -1,0 +1,208 @@
+"""A large sheet cut into parts reads as the whole sheet does: the same rows, numbered the
+same, the same cell types (dates, numbers, booleans, text), whatever the parts' sizes;
+unusual sheets are read whole, a damaged one is refused as before, and the parts are
+gone once the file is read. `engine.sheet_parts` cuts sheets over CUT_BYTES; here the
+sizes are made small so that workbooks of a few hundred rows are cut."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from engine import reader, sheet_parts
+from engine.reader import Cell, read_submission
+
+PART = 4096
+
+
+def _all_rows(path: Path) -> list[tuple[str, list[list[Cell]]]]:
+    """Each sheet's rows, without their empty cells at the end (calamine makes a sheet's
+    rows as wide as its widest, a part's as wide as the part's widest: the reader pads)."""
+    return [(name, [_trimmed(list(row)) for row in rows]) for name, rows in reader._tables(path)]
+
+
+def _trimmed(row: list[Cell]) -> list[Cell]:
+    while row and row[-1] in ("", None):
+        row.pop()
+    return row
+
+
+@pytest.fixture
+def cutting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+    """Every sheet over 0 bytes cut into parts of PART bytes of rows; temporary folders in
+    tmp_path/tmp. Yields the number of parts of each sheet cut, as read."""
+    counts: list[int] = []
+    real_cut = sheet_parts.cut
+
+    def counted(path: Path, sheet: str, folder: Callable[[], Path]) -> Iterator[Path] | None:
+        parts = real_cut(path, sheet, folder)
+        if parts is None:
+            return None
+        counts.append(0)
+
+        def each() -> Iterator[Path]:
+            for part in parts:
+                counts[-1] += 1
+                yield part
+        return each()
+
+    monkeypatch.setattr(sheet_parts, "CUT_BYTES", 0)
+    monkeypatch.setattr(sheet_parts, "PART_BYTES", PART)
+    monkeypatch.setattr(reader, "cut", counted)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    return counts
+
+
+def _whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheet_parts, "CUT_BYTES", 1 << 60)
+
+
+def _typed_workbook(path: Path, rows: int, *, constant_memory: bool) -> Path:
+    """A small sheet, then a large one of every kind of cell, with empty rows and gaps
+    (also where a part may end), a column empty for hundreds of rows, a merged header."""
+    rng = random.Random(rows)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": constant_memory})
+    small = book.add_worksheet("单位登记")
+    small.write_row(0, 0, ["单位名称", "统一社会信用代码"])
+    small.write_row(1, 0, ["淮北某某公司", "91340600MA2N0L1X1Y"])
+    big = book.add_worksheet("人员登记")
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    big.merge_range(0, 0, 0, 3, "人员登记表")
+    big.write_row(1, 0, ["公民身份号码", "户籍姓名", "出生日期", "手机号码", "人数", "是否", "备注"])
+    row = 2
+    for i in range(rows):
+        row += rng.choice((1, 1, 1, 1, 2, 30))       # now and then empty rows between
+        if not rows // 4 < i < rows // 2:           # column A empty across a part or more
+            big.write_string(row, 0, f"3406211980{i:08d}")
+        big.write_string(row, 1, rng.choice(("张三", "李四", " 王五 ", "赵&<六>")))
+        big.write_datetime(row, 2, dt.datetime(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000)), date)
+        big.write_number(row, 3, 13900000000 + i)
+        big.write_number(row, 4, rng.random() * 100)
+        big.write_boolean(row, 5, rng.random() < 0.5)
+        if i < rows // 3 or i > rows // 2:          # column 6 empty across a part or more
+            big.write_string(row, 6, "备注" * rng.randrange(1, 5))
+    book.close()
+    return path
+
+
+@pytest.mark.parametrize("constant_memory", [False, True])       # shared strings, inline strings
+def test_a_sheet_cut_into_parts_reads_as_the_whole_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         cutting: list[int], constant_memory: bool) -> None:
+    path = _typed_workbook(tmp_path / "big.xlsx", 600, constant_memory=constant_memory)
+    cut = _all_rows(path)
+    assert len(cutting) == 2 and cutting[1] >= 10, "both sheets cut, the large one into many parts"
+    _whole(monkeypatch)
+    whole = _all_rows(path)
+    assert cut == whole
+    rows = dict(whole)["人员登记"]
+    assert {type(cell) for row in rows for cell in row} >= {str, float, bool, dt.date}
+    assert not list((tmp_path / "tmp").iterdir()), "the parts are deleted once read"
+
+
+def test_rows_without_numbers_are_never_the_first_of_a_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             cutting: list[int]) -> None:
+    """A row tag may leave out its number (`r`, optional in the format): a part never
+    starts with such a row, and the rows read the same."""
+    path = _typed_workbook(tmp_path / "big.xlsx", 300, constant_memory=True)
+    unnumbered = tmp_path / "unnumbered.xlsx"
+    seen = 0
+
+    def every_other(match: re.Match[bytes]) -> bytes:
+        nonlocal seen
+        seen += 1
+        return b"<row>" if seen > 10 and seen % 2 else match.group(0)
+
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(unnumbered, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                data = re.sub(rb'<row r="\d+"[^>]*>', every_other, data)
+            target.writestr(info, data)
+    assert seen > 250
+    cut = _all_rows(unnumbered)
+    assert cutting[-1] >= 5
+    _whole(monkeypatch)
+    assert cut == _all_rows(unnumbered)
+
+
+def test_a_sheet_whose_rows_do_not_end_is_refused_as_when_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cutting: list[int]) -> None:
+    path = _typed_workbook(tmp_path / "big.xlsx", 400, constant_memory=True)
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                data = data[: len(data) * 2 // 3]       # the XML stops mid-sheet
+            target.writestr(info, data)
+    cut = read_submission(broken)
+    _whole(monkeypatch)
+    whole = read_submission(broken)
+    assert whole.problems and [p.rule for p in cut.problems] == [p.rule for p in whole.problems]
+    assert not list((tmp_path / "tmp").iterdir())
+
+
+def test_a_sheet_written_with_prefixed_tags_is_read_whole(tmp_path: Path, cutting: list[int]) -> None:
+    """<x:sheetData> (some .NET writers): not cut, read as before."""
+    path = _typed_workbook(tmp_path / "big.xlsx", 50, constant_memory=True)
+    prefixed = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(prefixed, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                data = (data.replace(b"<sheetData>", b"<x:sheetData>").replace(b"</sheetData>", b"</x:sheetData>")
+                        .replace(b"<worksheet ", b'<worksheet xmlns:x="http://schemas.openxmlformats.org/'
+                                 b'spreadsheetml/2006/main" '))
+            target.writestr(info, data)
+    rows = dict(_all_rows(prefixed))
+    assert len(cutting) == 1, "only the small sheet, written the usual way, was cut"
+    assert len([r for r in rows["人员登记"] if any(c not in ("", None) for c in r)]) == 2 + 50   # title, header, rows
+
+
+def test_rows_of_parts_skip_each_part_s_leading_empty_rows() -> None:
+    parts: Sequence[list[list[str]]] = [[["a"], ["b"]], [[""], [""], ["c"]], [[""], [""], [""], [""], ["d"]]]
+    assert list(sheet_parts.rows_of_parts(iter(iter(p) for p in parts))) == [["a"], ["b"], ["c"], [""], ["d"]]
+
+
+def test_parts_left_by_a_killed_reader_are_removed_by_the_next_one(tmp_path: Path, cutting: list[int]) -> None:
+    import os
+    import time
+
+    temp = tmp_path / "tmp"
+    old, recent = temp / "canbao-parts-old", temp / "canbao-parts-recent"
+    for folder in (old, recent):
+        (folder / "sheet-1").mkdir(parents=True)
+        (folder / "sheet-1" / "part-000.xlsx").write_bytes(b"PK")
+    stale = time.time() - sheet_parts.STALE_SECONDS - 60
+    os.utime(old, (stale, stale))
+    made = sheet_parts.new_folder()
+    assert made.parent == temp and made.name.startswith("canbao-parts-")
+    assert not old.exists() and recent.exists(), "only a folder untouched for an hour is left over"
+
+
+def test_a_sheet_starting_right_of_column_a_reads_from_column_a(tmp_path: Path) -> None:
+    """calamine starts a sheet's rows at its first column holding a cell; the reader lines
+    them up from column A, as it must for the parts of a cut sheet."""
+    from engine.form import PERSONS
+
+    path = tmp_path / "right.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("人员登记")
+    fields = [f for f in PERSONS.fields if f.required]
+    sheet.write_row(3, 2, [f.label for f in fields])
+    sheet.write_row(4, 2, ["340621198001011238" if f.key == "id_number" else f"值{i}" for i, f in enumerate(fields)])
+    book.close()
+    (rows,) = [rows for name, rows in reader._tables(path) if name == "人员登记"]
+    assert [list(row) for row in rows][3][:3] == ["", "", fields[0].label]
+    (read,) = read_submission(path).sheets
+    assert read.columns[fields[0].key] == 2 and read.rows[0].row == 5
+    assert read.rows[0].values["id_number"] == "340621198001011238"
