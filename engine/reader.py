@@ -19,6 +19,7 @@ import re
 import shutil
 import struct
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
@@ -32,7 +33,7 @@ from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 from engine.bulk import gc_paused
 from engine.form import FORMS, Form, normalize_text
 from engine.problems import REFUSED_FORMATS, Problem, problem, unreadable
-from engine.sheet_parts import cut, new_folder, rows_of_parts
+from engine.sheet_parts import Parts, cut, new_folder, rows_of_parts
 from engine.workbook import CODES_SHEET, IDENTITY_SHEET, INSTRUCTIONS_SHEET, Identity
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -137,19 +138,19 @@ class _Sheets:
         self.book, self.path = book, path
         self.names = list(book.sheet_names)
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sheet-loader")
-        self._next: tuple[str, Future[CalamineSheet | Iterator[Path]]] | None = None
+        self._next: tuple[str, Future[CalamineSheet | Parts]] | None = None
         self._folder: Path | None = None     # where large sheets are cut, made when one is
-        self._cut: list[Iterator[Path]] = []  # their parts, as they are written
+        self._cut: list[Parts] = []           # their parts, as they are written
+        self._part_loader = ThreadPoolExecutor(max_workers=LOADS_AHEAD, thread_name_prefix="part-loader")
 
     def __enter__(self) -> _Sheets:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._loader.shutdown(wait=True)    # calamine's load cannot be stopped: it is waited for
+        self._part_loader.shutdown(wait=True)
         for parts in self._cut:             # a sheet still being cut (its rows not all read)
-            with suppress(Exception):
-                for _ in parts:
-                    pass
+            parts.wait()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
@@ -171,7 +172,7 @@ class _Sheets:
         if following is not None:
             self._next = (following, self._loader.submit(self._load, following))
 
-    def _load(self, name: str) -> CalamineSheet | Iterator[Path]:
+    def _load(self, name: str) -> CalamineSheet | Parts:
         """A sheet loaded whole, or the parts it is cut into when it is large."""
         def folder() -> Path:
             if self._folder is None:
@@ -186,7 +187,7 @@ class _Sheets:
         self._cut.append(parts)
         return parts
 
-    def _loaded(self, name: str) -> CalamineSheet | Iterator[Path]:
+    def _loaded(self, name: str) -> CalamineSheet | Parts:
         pending, self._next = self._next, None
         try:
             if pending is not None:
@@ -198,10 +199,11 @@ class _Sheets:
         except Exception as exc:
             raise Unreadable(_diagnosis(self.path, exc)) from exc
 
-    def _rows_of_parts(self, name: str, parts: Iterator[Path]) -> Iterator[Iterator[Sequence[Cell]]]:
-        """Each part's rows in turn, the next part loading meanwhile (once it is written)."""
-        def load_next() -> CalamineSheet | None:
-            part = next(parts, None)
+    def _rows_of_parts(self, name: str, parts: Parts) -> Iterator[Iterator[Sequence[Cell]]]:
+        """Each part's rows in turn, the next LOADS_AHEAD parts loading meanwhile (each once
+        it is written, on as many threads: calamine lets go of the GIL while it loads)."""
+        def load(k: int) -> CalamineSheet | None:
+            part = parts.get(k)
             if part is None:
                 return None
             sheet = CalamineWorkbook.from_path(str(part)).get_sheet_by_name(name)
@@ -209,17 +211,25 @@ class _Sheets:
                 part.unlink()
             return sheet
 
-        pending = self._loader.submit(load_next)
+        ahead = deque(self._part_loader.submit(load, k) for k in range(LOADS_AHEAD))
+        k = LOADS_AHEAD
         while True:
             try:
-                sheet = pending.result()
+                sheet = ahead.popleft().result()
             except Exception as exc:
                 raise Unreadable(_diagnosis(self.path, exc)) from exc
             if sheet is None:
                 return
-            pending = self._loader.submit(load_next)
+            ahead.append(self._part_loader.submit(load, k))
+            k += 1
             yield _from_column_a(sheet)
             del sheet
+
+
+# Parts of a sheet loading at once, ahead of the one being read. Two (both cores loading
+# while the rows are made) read the county's sheet in 2.73 s instead of 2.86, holding one
+# part more: 358 MB at the peak instead of 302.
+LOADS_AHEAD = 1
 
 
 def _from_column_a(sheet: CalamineSheet) -> Iterator[Sequence[Cell]]:

@@ -23,7 +23,6 @@ received file is hostile until proven otherwise.
 from __future__ import annotations
 
 import posixpath
-import queue
 import re
 import shutil
 import tempfile
@@ -78,12 +77,11 @@ def sheet_files(archive: zipfile.ZipFile) -> dict[str, str]:
     return files
 
 
-def cut(path: Path, sheet: str, folder: Callable[[], Path]) -> Iterator[Path] | None:
+def cut(path: Path, sheet: str, folder: Callable[[], Path]) -> Parts | None:
     """The sheet's parts (workbooks written into the folder `folder()` makes, once the sheet
-    is known to be cut), each given once written, in row order, by a thread that cuts them
-    meanwhile; None when the sheet is read whole: small, not an .xlsx, or not written the
-    usual way. A file found damaged once cut has begun raises, as calamine would on it,
-    from the iteration."""
+    is known to be cut), in row order, cut by a thread meanwhile; None when the sheet is
+    read whole: small, not an .xlsx, or not written the usual way. A file found damaged
+    once cut has begun raises, as calamine would on it, from `Parts.get`."""
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile, EOFError):
@@ -97,7 +95,7 @@ def cut(path: Path, sheet: str, folder: Callable[[], Path]) -> Iterator[Path] | 
     except (NotCut, KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError, EOFError, zlib.error):
         archive.close()
         return None
-    return _in_background(cutter.run())
+    return Parts(cutter.run())
 
 
 def new_folder() -> Path:
@@ -114,29 +112,49 @@ _PREFIX = "canbao-parts-"
 STALE_SECONDS = 3600      # parts live for seconds: a folder untouched for an hour is left over
 
 
-def _in_background(parts: Iterator[Path]) -> Iterator[Path]:
-    """`parts` run from now on by a thread of its own (inflating and writing let go of the
-    GIL), each part given as soon as it is written; an exception is raised where the next
-    part would be. Iterating to the end waits for the thread."""
-    done: queue.SimpleQueue[Path | BaseException | None] = queue.SimpleQueue()
+class Parts:
+    """A sheet's parts as a thread of its own cuts them (inflating and writing let go of the
+    GIL): `get(k)` waits for part k, None past the last; a failure of the cutting is raised
+    where the part it stopped would be."""
 
-    def work() -> None:
+    def __init__(self, parts: Iterator[Path]) -> None:
+        self._changed = threading.Condition()
+        self._written: list[Path] = []
+        self._ended = False
+        self._error: BaseException | None = None
+        threading.Thread(target=self._cut, args=(parts,), name="sheet-cutter", daemon=True).start()
+
+    def _cut(self, parts: Iterator[Path]) -> None:
         try:
             for part in parts:
-                done.put(part)
-            done.put(None)
+                with self._changed:
+                    self._written.append(part)
+                    self._changed.notify_all()
         except BaseException as exc:  # noqa: BLE001 -- handed to the reader, raised there
-            done.put(exc)
+            self._error = exc
+        finally:
+            with self._changed:
+                self._ended = True
+                self._changed.notify_all()
 
-    threading.Thread(target=work, name="sheet-cutter", daemon=True).start()
-    return _given(done)
+    def get(self, k: int) -> Path | None:
+        with self._changed:
+            self._changed.wait_for(lambda: len(self._written) > k or self._ended)
+            if len(self._written) > k:
+                return self._written[k]
+            if self._error is not None:
+                raise self._error
+            return None
 
+    @property
+    def count(self) -> int:
+        """The parts written so far."""
+        return len(self._written)
 
-def _given(done: queue.SimpleQueue[Path | BaseException | None]) -> Iterator[Path]:
-    while (item := done.get()) is not None:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    def wait(self) -> None:
+        """Until the cutting has ended (its files closed)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._ended)
 
 
 class _Cutter:

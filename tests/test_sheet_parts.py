@@ -11,7 +11,7 @@ import random
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -36,30 +36,24 @@ def _trimmed(row: list[Cell]) -> list[Cell]:
 
 
 @pytest.fixture
-def cutting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+def cutting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[sheet_parts.Parts]:
     """Every sheet over 0 bytes cut into parts of PART bytes of rows; temporary folders in
-    tmp_path/tmp. Yields the number of parts of each sheet cut, as read."""
-    counts: list[int] = []
+    tmp_path/tmp. Gives the parts of each sheet cut, as they are cut."""
+    made: list[sheet_parts.Parts] = []
     real_cut = sheet_parts.cut
 
-    def counted(path: Path, sheet: str, folder: Callable[[], Path]) -> Iterator[Path] | None:
+    def kept(path: Path, sheet: str, folder: Callable[[], Path]) -> sheet_parts.Parts | None:
         parts = real_cut(path, sheet, folder)
-        if parts is None:
-            return None
-        counts.append(0)
-
-        def each() -> Iterator[Path]:
-            for part in parts:
-                counts[-1] += 1
-                yield part
-        return each()
+        if parts is not None:
+            made.append(parts)
+        return parts
 
     monkeypatch.setattr(sheet_parts, "CUT_BYTES", 0)
     monkeypatch.setattr(sheet_parts, "PART_BYTES", PART)
-    monkeypatch.setattr(reader, "cut", counted)
+    monkeypatch.setattr(reader, "cut", kept)
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    return counts
+    return made
 
 
 def _whole(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,10 +90,10 @@ def _typed_workbook(path: Path, rows: int, *, constant_memory: bool) -> Path:
 
 @pytest.mark.parametrize("constant_memory", [False, True])       # shared strings, inline strings
 def test_a_sheet_cut_into_parts_reads_as_the_whole_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         cutting: list[int], constant_memory: bool) -> None:
+                                                         cutting: list[sheet_parts.Parts], constant_memory: bool) -> None:
     path = _typed_workbook(tmp_path / "big.xlsx", 600, constant_memory=constant_memory)
     cut = _all_rows(path)
-    assert len(cutting) == 2 and cutting[1] >= 10, "both sheets cut, the large one into many parts"
+    assert len(cutting) == 2 and cutting[1].count >= 10, "both sheets cut, the large one into many parts"
     _whole(monkeypatch)
     whole = _all_rows(path)
     assert cut == whole
@@ -109,7 +103,7 @@ def test_a_sheet_cut_into_parts_reads_as_the_whole_sheet(tmp_path: Path, monkeyp
 
 
 def test_rows_without_numbers_are_never_the_first_of_a_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             cutting: list[int]) -> None:
+                                                             cutting: list[sheet_parts.Parts]) -> None:
     """A row tag may leave out its number (`r`, optional in the format): a part never
     starts with such a row, and the rows read the same."""
     path = _typed_workbook(tmp_path / "big.xlsx", 300, constant_memory=True)
@@ -129,13 +123,13 @@ def test_rows_without_numbers_are_never_the_first_of_a_part(tmp_path: Path, monk
             target.writestr(info, data)
     assert seen > 250
     cut = _all_rows(unnumbered)
-    assert cutting[-1] >= 5
+    assert cutting[-1].count >= 5
     _whole(monkeypatch)
     assert cut == _all_rows(unnumbered)
 
 
 def test_a_sheet_whose_rows_do_not_end_is_refused_as_when_read_whole(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cutting: list[int]) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cutting: list[sheet_parts.Parts]) -> None:
     path = _typed_workbook(tmp_path / "big.xlsx", 400, constant_memory=True)
     broken = tmp_path / "broken.xlsx"
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
@@ -151,7 +145,7 @@ def test_a_sheet_whose_rows_do_not_end_is_refused_as_when_read_whole(
     assert not list((tmp_path / "tmp").iterdir())
 
 
-def test_a_sheet_written_with_prefixed_tags_is_read_whole(tmp_path: Path, cutting: list[int]) -> None:
+def test_a_sheet_written_with_prefixed_tags_is_read_whole(tmp_path: Path, cutting: list[sheet_parts.Parts]) -> None:
     """<x:sheetData> (some .NET writers): not cut, read as before."""
     path = _typed_workbook(tmp_path / "big.xlsx", 50, constant_memory=True)
     prefixed = tmp_path / "prefixed.xlsx"
@@ -173,7 +167,7 @@ def test_rows_of_parts_skip_each_part_s_leading_empty_rows() -> None:
     assert list(sheet_parts.rows_of_parts(iter(iter(p) for p in parts))) == [["a"], ["b"], ["c"], [""], ["d"]]
 
 
-def test_parts_left_by_a_killed_reader_are_removed_by_the_next_one(tmp_path: Path, cutting: list[int]) -> None:
+def test_parts_left_by_a_killed_reader_are_removed_by_the_next_one(tmp_path: Path, cutting: list[sheet_parts.Parts]) -> None:
     import os
     import time
 
