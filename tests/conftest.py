@@ -128,3 +128,24 @@ def as_xlsm(source: Path, target: Path) -> Path:
             dst.writestr(item, data)
         dst.writestr("xl/vbaProject.bin", b'Attribute VB_Name = "Module1"\nSub Auto_Open()\n  Kill "C:\\*.*"\nEnd Sub\n')
     return target
+
+
+def cut_everything(monkeypatch: pytest.MonkeyPatch, part_bytes: int) -> list[Any]:
+    """Every sheet of a workbook read from now on is cut into parts of `part_bytes` of rows
+    (`engine.sheet_parts`, which cuts only sheets of 96 MB or more); the list gets the
+    `Parts` of each sheet cut, as they are cut."""
+    from engine import reader, sheet_parts
+
+    made: list[sheet_parts.Parts] = []
+    real_cut = sheet_parts.cut
+
+    def kept(path: Path, sheet: str, folder: Callable[[], Path]) -> sheet_parts.Parts | None:
+        parts = real_cut(path, sheet, folder)
+        if parts is not None:
+            made.append(parts)
+        return parts
+
+    monkeypatch.setattr(sheet_parts, "CUT_BYTES", 0)
+    monkeypatch.setattr(sheet_parts, "PART_BYTES", part_bytes)
+    monkeypatch.setattr(reader, "cut", kept)
+    return made

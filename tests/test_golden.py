@@ -40,7 +40,14 @@ from engine.roster import import_roster
 from engine.templates import generate
 from engine.workbook import FIRST_DATA_ROW
 from engine.workspace import Workspace
-from tests.conftest import COUNTY, as_xlsm, busiest_village, header_columns, template_of
+from tests.conftest import (
+    COUNTY,
+    as_xlsm,
+    busiest_village,
+    cut_everything,
+    header_columns,
+    template_of,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("CANBAO_UPDATE_GOLDEN") == "1"
@@ -288,20 +295,7 @@ def test_sample_cut_into_parts_yields_the_same_problem_list(samples: Samples, ki
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Each .xlsx/.xlsm sample with its sheets cut into parts of 2 KB of rows (as a county's
     sheet is cut into parts of 32 MB, `engine.sheet_parts`) checks exactly as read whole."""
-    from engine import reader, sheet_parts
-
-    made: list[sheet_parts.Parts] = []
-    real_cut = sheet_parts.cut
-
-    def kept(path: Path, sheet: str, folder: Callable[[], Path]) -> sheet_parts.Parts | None:
-        parts = real_cut(path, sheet, folder)
-        if parts is not None:
-            made.append(parts)
-        return parts
-
-    monkeypatch.setattr(sheet_parts, "CUT_BYTES", 0)
-    monkeypatch.setattr(sheet_parts, "PART_BYTES", 2048)
-    monkeypatch.setattr(reader, "cut", kept)
+    made = cut_everything(monkeypatch, 2048)
     outcome = process_file(samples.workspace, samples.files[kind], merge=False, today=TODAY)
     assert max(parts.count for parts in made) >= 5, "the persons sheet was cut into parts"
     assert render(outcome) == (GOLDEN / f"{kind}.txt").read_text(encoding="utf-8")

@@ -19,6 +19,7 @@ import xlsxwriter
 
 from engine import reader, sheet_parts
 from engine.reader import Cell, read_submission
+from tests.conftest import cut_everything
 
 PART = 4096
 
@@ -39,21 +40,18 @@ def _trimmed(row: list[Cell]) -> list[Cell]:
 def cutting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[sheet_parts.Parts]:
     """Every sheet over 0 bytes cut into parts of PART bytes of rows; temporary folders in
     tmp_path/tmp. Gives the parts of each sheet cut, as they are cut."""
-    made: list[sheet_parts.Parts] = []
-    real_cut = sheet_parts.cut
-
-    def kept(path: Path, sheet: str, folder: Callable[[], Path]) -> sheet_parts.Parts | None:
-        parts = real_cut(path, sheet, folder)
-        if parts is not None:
-            made.append(parts)
-        return parts
-
-    monkeypatch.setattr(sheet_parts, "CUT_BYTES", 0)
-    monkeypatch.setattr(sheet_parts, "PART_BYTES", PART)
-    monkeypatch.setattr(reader, "cut", kept)
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    return made
+    return cut_everything(monkeypatch, PART)
+
+
+def _rewritten(source: Path, target: Path, edit: Callable[[bytes], bytes]) -> Path:
+    """The workbook with its second sheet's XML edited."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            new.writestr(info, edit(data) if info.filename == "xl/worksheets/sheet2.xml" else data)
+    return target
 
 
 def _whole(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,12 +113,7 @@ def test_rows_without_numbers_are_never_the_first_of_a_part(tmp_path: Path, monk
         seen += 1
         return b"<row>" if seen > 10 and seen % 2 else match.group(0)
 
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(unnumbered, "w") as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet2.xml":
-                data = re.sub(rb'<row r="\d+"[^>]*>', every_other, data)
-            target.writestr(info, data)
+    _rewritten(path, unnumbered, lambda data: re.sub(rb'<row r="\d+"[^>]*>', every_other, data))
     assert seen > 250
     cut = _all_rows(unnumbered)
     assert cutting[-1].count >= 5
@@ -131,13 +124,7 @@ def test_rows_without_numbers_are_never_the_first_of_a_part(tmp_path: Path, monk
 def test_a_sheet_whose_rows_do_not_end_is_refused_as_when_read_whole(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cutting: list[sheet_parts.Parts]) -> None:
     path = _typed_workbook(tmp_path / "big.xlsx", 400, constant_memory=True)
-    broken = tmp_path / "broken.xlsx"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet2.xml":
-                data = data[: len(data) * 2 // 3]       # the XML stops mid-sheet
-            target.writestr(info, data)
+    broken = _rewritten(path, tmp_path / "broken.xlsx", lambda data: data[: len(data) * 2 // 3])  # stops mid-sheet
     cut = read_submission(broken)
     _whole(monkeypatch)
     whole = read_submission(broken)
@@ -148,15 +135,9 @@ def test_a_sheet_whose_rows_do_not_end_is_refused_as_when_read_whole(
 def test_a_sheet_written_with_prefixed_tags_is_read_whole(tmp_path: Path, cutting: list[sheet_parts.Parts]) -> None:
     """<x:sheetData> (some .NET writers): not cut, read as before."""
     path = _typed_workbook(tmp_path / "big.xlsx", 50, constant_memory=True)
-    prefixed = tmp_path / "prefixed.xlsx"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(prefixed, "w") as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet2.xml":
-                data = (data.replace(b"<sheetData>", b"<x:sheetData>").replace(b"</sheetData>", b"</x:sheetData>")
-                        .replace(b"<worksheet ", b'<worksheet xmlns:x="http://schemas.openxmlformats.org/'
-                                 b'spreadsheetml/2006/main" '))
-            target.writestr(info, data)
+    prefixed = _rewritten(path, tmp_path / "prefixed.xlsx", lambda data: (
+        data.replace(b"<sheetData>", b"<x:sheetData>").replace(b"</sheetData>", b"</x:sheetData>")
+        .replace(b"<worksheet ", b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ')))
     rows = dict(_all_rows(prefixed))
     assert len(cutting) == 1, "only the small sheet, written the usual way, was cut"
     assert len([r for r in rows["人员登记"] if any(c not in ("", None) for c in r)]) == 2 + 50   # title, header, rows
