@@ -48,7 +48,6 @@ class CheckedRow:
     row: int
     values: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
-    id_check: IdCheck | None = None    # the ID cell's check, for the rules between fields
 
     @property
     def ok(self) -> bool:
@@ -314,9 +313,10 @@ class _Sheet:
             self.values[at[j]][key] = results[j].number
 
     def make_rows(self) -> None:
-        """The checked rows: values, ID check, cell problems in the form's order."""
+        """The checked rows: values, cell problems in the form's order. (The ID checks stay
+        with the sheet, for the rules between fields: a county's rows outlive them.)"""
         self.checked = list(map(CheckedRow, map(_ROW, self.rows), self.values,
-                                map(list, repeat((), len(self.rows))), self.ids))
+                                map(list, repeat((), len(self.rows)))))
         for i, found in self.found.items():
             self.checked[i].problems.extend(p for _, p in sorted(found, key=itemgetter(0)))
 
