@@ -18,7 +18,9 @@ import pytest
 import xlsxwriter
 
 from engine import reader, sheet_parts
+from engine.demo_data import Roster
 from engine.reader import Cell, read_submission
+from engine.workspace import Workspace
 from tests.conftest import cut_everything
 
 PART = 4096
@@ -181,3 +183,31 @@ def test_a_sheet_starting_right_of_column_a_reads_from_column_a(tmp_path: Path) 
     (read,) = read_submission(path).sheets
     assert read.columns[fields[0].key] == 2 and read.rows[0].row == 5
     assert read.rows[0].values["id_number"] == "340621198001011238"
+
+
+def test_a_return_read_in_parts_is_merged_as_one_read_whole(county: Workspace, county_roster: Roster,
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole pipeline on a village's return: the same records, counts and receipt
+    problems whether its sheets are read in parts or whole."""
+    import shutil
+
+    from engine.pipeline import process_file
+    from tests.conftest import busiest_village, fill_like_staff, template_of
+
+    village = busiest_village(county_roster)
+    persons = [p for p in county_roster.persons if p["region_code"] == village]
+    sent = tmp_path / "交回.xlsx"
+    fill_like_staff(template_of(county, village), sent, persons, visit=len(persons) - 2)
+    county.close()
+    twin = Workspace(shutil.copytree(county.root, tmp_path / "twin"))
+    whole = process_file(twin, sent)
+    cut = cut_everything(monkeypatch, 2048)
+    parted = process_file(county, sent)
+    assert cut and cut[0].count >= 5
+    assert (parted.status, parted.sheets[0].counts) == (whole.status, whole.sheets[0].counts)
+    assert [p.message for p in parted.problems] == [p.message for p in whole.problems]
+    columns = "id_number, name, region_code, sex, birth_date, pension, medical, mobile, sheet, row_no, on_roster"
+    assert county.store.db.execute(f"SELECT {columns} FROM persons ORDER BY id_number").fetchall() == \
+        twin.store.db.execute(f"SELECT {columns} FROM persons ORDER BY id_number").fetchall()
+    assert county.store.db.execute("SELECT count(*) FROM persons").fetchone()[0] == parted.count("persons", "accepted") > 0
+    twin.close()
