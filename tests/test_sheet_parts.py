@@ -211,3 +211,20 @@ def test_a_return_read_in_parts_is_merged_as_one_read_whole(county: Workspace, c
         twin.store.db.execute(f"SELECT {columns} FROM persons ORDER BY id_number").fetchall()
     assert county.store.db.execute("SELECT count(*) FROM persons").fetchone()[0] == parted.count("persons", "accepted") > 0
     twin.close()
+
+
+def test_a_workbook_with_a_large_shared_strings_table_is_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cutting: list[sheet_parts.Parts]) -> None:
+    """Every part would carry the whole table (Excel, WPS and LibreOffice keep a sheet's text
+    there): such a workbook is read whole; one keeping its text in the cells is cut."""
+    shared = _typed_workbook(tmp_path / "shared.xlsx", 300, constant_memory=False)
+    inline = _typed_workbook(tmp_path / "inline.xlsx", 300, constant_memory=True)
+    with zipfile.ZipFile(shared) as book:
+        table = sheet_parts.shared_strings_bytes(book)
+    with zipfile.ZipFile(inline) as book:
+        assert sheet_parts.shared_strings_bytes(book) == 0
+    monkeypatch.setattr(sheet_parts, "SHARED_STRINGS_BYTES", table - 1)
+    _all_rows(shared)
+    assert cutting == []
+    _all_rows(inline)
+    assert len(cutting) == 2
