@@ -7,7 +7,8 @@ saved with the wrong extension (.xls content in an .xlsx) is read by its content
 cannot be read as data (encrypted, .xlsb/.et/.wps, empty, cut short, damaged, not a table)
 gets one file-level problem that says so and what to do; see `_diagnosis`. A sheet belongs to a form when one of its first
 rows holds enough of the form's headers (labels or aliases, in any order); the hidden
-identity sheet, when present, says which template, receipt or export the file is.
+identity sheet, when present, says which template, receipt or export the file is. A large
+sheet (a county's) is cut into parts that calamine loads one at a time (`sheet_parts`).
 """
 
 from __future__ import annotations
