@@ -217,6 +217,8 @@ class _Sheets:
         while True:
             try:
                 sheet = ahead.popleft().result()
+            except OSError:         # the parts' folder (a full disk): not the sender's file
+                raise
             except Exception as exc:
                 raise Unreadable(_diagnosis(self.path, exc)) from exc
             if sheet is None:

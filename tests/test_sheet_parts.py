@@ -13,6 +13,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xlsxwriter
@@ -228,3 +229,25 @@ def test_a_workbook_with_a_large_shared_strings_table_is_read_whole(
     assert cutting == []
     _all_rows(inline)
     assert len(cutting) == 2
+
+
+def test_parts_that_cannot_be_written_are_not_blamed_on_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cutting: list[sheet_parts.Parts], workspace: Workspace) -> None:
+    """A full disk while the parts are written is our trouble, not the sender's: no 'damaged
+    file' problem; the file is kept aside with an internal-error receipt, as for any failure."""
+    from engine.pipeline import process_file
+    from engine.problems import BY_NAME
+
+    path = _typed_workbook(tmp_path / "big.xlsx", 300, constant_memory=True)
+    opened = sheet_parts._Cutter._open_part
+
+    def full_disk(self: Any) -> None:
+        if len(self.done) == 3:
+            raise OSError(28, "No space left on device")
+        opened(self)
+
+    monkeypatch.setattr(sheet_parts._Cutter, "_open_part", full_disk)
+    with pytest.raises(OSError):
+        read_submission(path)
+    outcome = process_file(workspace, path, merge=False)
+    assert [p.rule for p in outcome.file_problems] == [BY_NAME["internal_error"].code]
