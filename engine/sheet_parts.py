@@ -9,7 +9,7 @@ shared strings, the same sheets) with only its share of that sheet's rows, so ca
 reads a part's cells exactly as it reads them in the whole file: dates by their format,
 numbers as numbers, text as text. The rows keep their numbers (their `r`): read in turn,
 the parts give the sheet's rows in order, each part after calamine's empty rows up to its
-first (`RowsOfParts` skips those).
+first (`rows_of_parts` skips those).
 
 What a part leaves out is what calamine does not read as cells: the sheet's dimension
 (which would make calamine reserve room for the whole sheet), and whatever follows the
@@ -106,12 +106,13 @@ def cut(path: Path, sheet: str, folder: Callable[[], Path]) -> Parts | None:
     except (OSError, zipfile.BadZipFile, EOFError):
         return None
     try:
-        member = sheet_files(archive).get(sheet)
+        files = sheet_files(archive)
+        member = files.get(sheet)
         if member is None or archive.getinfo(member).file_size <= CUT_BYTES or \
                 shared_strings_bytes(archive) > SHARED_STRINGS_BYTES:
             archive.close()
             return None
-        cutter = _Cutter(archive, member, folder())
+        cutter = _Cutter(archive, member, set(files.values()), folder())
     except (NotCut, KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError, EOFError, zlib.error):
         archive.close()
         return None
@@ -181,9 +182,12 @@ class _Cutter:
     """Copies a sheet's rows into parts, a block of its XML at a time. Made, it has read the
     sheet up to its rows (`NotCut` if they are not where a sheet has them)."""
 
-    def __init__(self, archive: zipfile.ZipFile, member: str, folder: Path) -> None:
+    def __init__(self, archive: zipfile.ZipFile, member: str, sheets: set[str], folder: Path) -> None:
         self.archive, self.member, self.folder = archive, member, folder
-        self.sheets = set(sheet_files(archive).values())
+        # What every part holds besides its rows, read once: the other sheets empty.
+        self.others = [(info.filename, info.date_time,
+                        _EMPTY_SHEET if info.filename in sheets else archive.read(info.filename))
+                       for info in archive.infolist() if info.filename != member]
         self.book: zipfile.ZipFile | None = None
         self.out: IO[bytes] | None = None
         self.path: Path | None = None           # the part being written
@@ -273,10 +277,8 @@ class _Cutter:
     def _open_part(self) -> None:
         path = self.folder / f"part-{len(self.done):03d}.xlsx"
         self.book = zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True)
-        for info in self.archive.infolist():
-            if info.filename != self.member:
-                data = _EMPTY_SHEET if info.filename in self.sheets else self.archive.read(info.filename)
-                self.book.writestr(zipfile.ZipInfo(info.filename, info.date_time), data)
+        for name, date_time, data in self.others:    # a ZipInfo each: writing one fills it in
+            self.book.writestr(zipfile.ZipInfo(name, date_time), data)
         self.out = self.book.open(zipfile.ZipInfo(self.member), "w", force_zip64=True)
         self.out.write(self.head)
         self.written = 0
