@@ -5,8 +5,10 @@ Exit status: 0 success, 1 input rejected, 2 usage error (click's own, or a works
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
+import os
 import signal
 import sys
 import threading
@@ -81,8 +83,13 @@ def _log_crash() -> Path:
     return path
 
 
+_OPENED: list[Workspace] = []     # closed by `run` before the process ends
+
+
 def _ws(workspace_dir: Path | None) -> Workspace:
-    return Workspace.locate(workspace_dir)
+    ws = Workspace.locate(workspace_dir)
+    _OPENED.append(ws)
+    return ws
 
 
 def _exit_for(outcomes: list[Outcome]) -> None:
@@ -350,5 +357,30 @@ def backup(directory: Path, workspace_dir: Path | None) -> None:
     out.console.print(f"已备份到：{target}")
 
 
+def run() -> None:
+    """The `canbao` command: a command of `main`, then a quick exit.
+
+    Once the command is done, its workspaces are closed (the database checkpointed, so that
+    the .db file alone holds everything), its output flushed and the exit handlers run
+    (logging, helper processes, temporary folders); then the process ends without freeing,
+    one object at a time, what the command built: after a county's file, some 100,000 rows,
+    that and the interpreter's last collection took 0.3-0.4 s for nothing. mypy ends the
+    same way (`mypy.util.hard_exit`)."""
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    for ws in _OPENED:
+        ws.close()
+    if code is not None and not isinstance(code, int):    # sys.exit("message"), as Python would show it
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    main()
+    run()

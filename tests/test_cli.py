@@ -12,6 +12,9 @@ from click.testing import CliRunner
 
 from engine import regions
 from engine.cli import main
+from engine.demo_data import Roster
+from engine.workspace import Workspace
+from tests.conftest import busiest_village, fill_like_staff, template_of
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -118,3 +121,30 @@ def test_backup_is_a_consistent_copy(tmp_path: Path, city_demo: Path) -> None:
     for table in ("persons", "files", "roster_persons", "pending"):
         assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == live.execute(
             f"SELECT COUNT(*) FROM {table}").fetchone()
+
+
+def test_the_installed_command_ends_with_everything_written(tmp_path: Path, county: Workspace,
+                                                             county_roster: Roster) -> None:
+    """`canbao` (engine.cli:run) ends without tearing down what it built, but only once its
+    output is out and its database closed: the .db file alone holds the merged rows (no
+    write-ahead log left beside it); exit codes and messages are as `main` gives them."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "engine.cli"]
+    missing = subprocess.run([*command, "status", "-w", str(tmp_path / "nothing")], capture_output=True,
+                             text=True, encoding="utf-8")
+    assert missing.returncode == 2 and "canbao init" in missing.stderr
+    village = busiest_village(county_roster)
+    returned = tmp_path / "returned.xlsx"
+    rows = fill_like_staff(template_of(county, village), returned,
+                           [p for p in county_roster.persons if p["region_code"] == village], visit=3)
+    county.close()
+    done = subprocess.run([*command, "ingest", str(returned), "-w", str(county.root)], capture_output=True,
+                          text=True, encoding="utf-8")
+    assert done.returncode == 0 and "returned.xlsx" in done.stdout, done.stdout + done.stderr
+    store = county.store_path
+    assert not store.with_name(store.name + "-wal").exists()
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM persons WHERE file_id IS NOT NULL").fetchone()[0] == len(rows) == 3
