@@ -301,3 +301,4 @@ def rows_of_parts(sheets: Iterator[Iterator[T]]) -> Iterator[T]:
         for row in islice(rows, done, None):
             done += 1
             yield row
+        del rows    # an iterator used up still holds its part's cells: let go before the next loads

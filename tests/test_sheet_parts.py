@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
@@ -251,3 +253,24 @@ def test_parts_that_cannot_be_written_are_not_blamed_on_the_file(
         read_submission(path)
     outcome = process_file(workspace, path, merge=False)
     assert [p.rule for p in outcome.file_problems] == [BY_NAME["internal_error"].code]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's heaps: only asked for on Linux")
+@pytest.mark.parametrize("one_arena", [True, False])
+def test_threads_allocate_from_one_heap_once_asked(one_arena: bool) -> None:
+    """`canbao` asks glibc for one heap for all its threads (`bulk.one_malloc_arena`), so
+    that what the part loaders free is reused by the rows made after: a thread allocating
+    then adds no heap of its own to glibc's statistics; without the call it does (the
+    check can tell)."""
+    script = (
+        "import ctypes, threading\n"
+        "from engine.bulk import one_malloc_arena\n"
+        f"if {one_arena}: one_malloc_arena()\n"
+        "libc = ctypes.CDLL(None)\n"
+        "libc.malloc.restype = ctypes.c_void_p\n"
+        "t = threading.Thread(target=lambda: [libc.malloc(64) for _ in range(1000)])\n"
+        "t.start(); t.join()\n"
+        "libc.malloc_stats()\n")
+    stats = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stderr
+    assert "Arena 0:" in stats
+    assert ("Arena 1:" in stats) is not one_arena
