@@ -269,14 +269,13 @@ class Store:
         cols = _columns(FORMS[kind])
         stamp = now()
         with gc_paused():
-            self._load_keys("incoming", [values[key] for _, values, _ in rows])
+            incoming = f"{key} IN (SELECT value FROM json_each(?))"
+            keys = json.dumps([values[key] for _, values, _ in rows], ensure_ascii=False)
             all_cols = ", ".join((*cols, *ROW_META))
-            first_seen = dict(self.db.execute(
-                f"SELECT {key}, first_seen FROM {table} WHERE {key} IN (SELECT k FROM incoming)").fetchall())
+            first_seen = dict(self.db.execute(f"SELECT {key}, first_seen FROM {table} WHERE {incoming}", (keys,)))
             if first_seen:     # records replaced (none on a first return): kept as versions
                 self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
-                                f"SELECT {all_cols}, ?, ? FROM {table} WHERE {key} IN (SELECT k FROM incoming)",
-                                (file_id, stamp))
+                                f"SELECT {all_cols}, ?, ? FROM {table} WHERE {incoming}", (file_id, stamp, keys))
             sql = (f"INSERT OR REPLACE INTO {table} ({all_cols}) "
                    f"VALUES ({', '.join('?' * (len(cols) + len(ROW_META)))})")
             self.db.executemany(sql, (
