@@ -205,6 +205,9 @@ def main() -> None:
         print(validate_with_frictionless(args.frictionless))
         return
     if args.steps:
+        from engine.bulk import one_malloc_arena
+
+        one_malloc_arena()      # as `canbao` does before anything else
         print(json.dumps(timed_steps(*args.steps)))
         return
     with tempfile.TemporaryDirectory() as tmp:
