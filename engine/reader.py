@@ -202,7 +202,8 @@ class _Sheets:
 
     def _rows_of_parts(self, name: str, parts: Parts) -> Iterator[Iterator[Sequence[Cell]]]:
         """Each part's rows in turn, the next LOADS_AHEAD parts loading meanwhile (each once
-        it is written, on as many threads: calamine lets go of the GIL while it loads)."""
+        it is written, on as many threads: calamine lets go of the GIL while it loads); one,
+        when each part carries a large shared strings table."""
         def load(k: int) -> CalamineSheet | None:
             part = parts.get(k)
             if part is None:
@@ -212,8 +213,9 @@ class _Sheets:
                 part.unlink()
             return sheet
 
-        ahead = deque(self._part_loader.submit(load, k) for k in range(LOADS_AHEAD))
-        k = LOADS_AHEAD
+        at_once = 1 if parts.shared_table else LOADS_AHEAD
+        ahead = deque(self._part_loader.submit(load, k) for k in range(at_once))
+        k = at_once
         while True:
             try:
                 sheet = ahead.popleft().result()

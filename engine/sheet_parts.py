@@ -16,11 +16,12 @@ What a part leaves out is what calamine does not read as cells: the sheet's dime
 rows (merged cells, data validations, print settings). The other sheets of a part are
 empty. Only sheets written the usual way are cut: rows numbered, tags without a
 namespace prefix, as Excel, WPS, LibreOffice and xlsxwriter write them; any other sheet
-(and any sheet below CUT_BYTES) is read whole, as before. So is a sheet whose workbook
-keeps its text in a large shared strings table (Excel, WPS and LibreOffice do): every
-part would carry the whole table, for calamine to read again. canbao's own workbooks
-(templates, receipts, exports) keep their text in the cells. Parsed with defusedxml: a
-received file is hostile until proven otherwise.
+(and any sheet below CUT_BYTES) is read whole, as before. A sheet whose workbook keeps
+its text in a large shared strings table (Excel, WPS and LibreOffice do) is cut into
+fewer, larger parts, loaded one at a time (`Parts.shared_table`): every part carries the
+whole table, for calamine to read again. canbao's own workbooks (templates, receipts,
+exports) keep their text in the cells. Parsed with defusedxml: a received file is
+hostile until proven otherwise.
 """
 
 from __future__ import annotations
@@ -48,11 +49,14 @@ from defusedxml import ElementTree
 # at the same peak (235-248 MB for the read); parts of 8 MB were slower again (3.12 s).
 CUT_BYTES = 96 << 20
 PART_BYTES = 16 << 20
-# ... unless the workbook's shared strings table is larger than this: every part carries the
-# whole table, which calamine reads for each. A county's sheet saved by LibreOffice (36 MB of
-# shared strings) read 4.96 s in parts against 3.48 s whole, in the same memory. canbao's
-# own workbooks keep their text in the cells and have no such table.
+# A workbook whose shared strings table is larger than this has its sheets cut into parts of
+# SHARED_PART_BYTES, loaded one at a time: every part carries the whole table, which calamine
+# reads for each. A county's sheet saved by LibreOffice (36 MB of shared strings; 153 MB of
+# sheet XML) read whole in 3.02-3.2 s at a peak of 400 MB (the ingest: 409 MB); in parts of
+# 48 MB one at a time in 3.52-3.64 s at 280 MB (16 MB two at a time: 3.98-4.29 s; 32 MB one at a
+# time: 3.83-3.95 s). canbao's own workbooks keep their text in the cells and have no such table.
 SHARED_STRINGS_BYTES = 4 << 20
+SHARED_PART_BYTES = 48 << 20
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -111,15 +115,16 @@ def cut(path: Path, sheet: str, folder: Callable[[], Path]) -> Parts | None:
     try:
         files = sheet_files(archive)
         member = files.get(sheet)
-        if member is None or archive.getinfo(member).file_size <= CUT_BYTES or \
-                shared_strings_bytes(archive) > SHARED_STRINGS_BYTES:
+        if member is None or archive.getinfo(member).file_size <= CUT_BYTES:
             archive.close()
             return None
-        cutter = _Cutter(archive, member, set(files.values()), folder())
+        shared_table = shared_strings_bytes(archive) > SHARED_STRINGS_BYTES
+        cutter = _Cutter(archive, member, set(files.values()), folder(),
+                         SHARED_PART_BYTES if shared_table else PART_BYTES)
     except (NotCut, KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError, EOFError, zlib.error):
         archive.close()
         return None
-    return Parts(cutter.run())
+    return Parts(cutter.run(), shared_table=shared_table)
 
 
 def new_folder() -> Path:
@@ -141,7 +146,8 @@ class Parts:
     GIL): `get(k)` waits for part k, None past the last; a failure of the cutting is raised
     where the part it stopped would be."""
 
-    def __init__(self, parts: Iterator[Path]) -> None:
+    def __init__(self, parts: Iterator[Path], *, shared_table: bool = False) -> None:
+        self.shared_table = shared_table      # each part carries a large shared strings table: load one at a time
         self._changed = threading.Condition()
         self._written: list[Path] = []
         self._ended = False
@@ -185,8 +191,9 @@ class _Cutter:
     """Copies a sheet's rows into parts, a block of its XML at a time. Made, it has read the
     sheet up to its rows (`NotCut` if they are not where a sheet has them)."""
 
-    def __init__(self, archive: zipfile.ZipFile, member: str, sheets: set[str], folder: Path) -> None:
-        self.archive, self.member, self.folder = archive, member, folder
+    def __init__(self, archive: zipfile.ZipFile, member: str, sheets: set[str], folder: Path,
+                 part_bytes: int) -> None:
+        self.archive, self.member, self.folder, self.part_bytes = archive, member, folder, part_bytes
         # What every part holds besides its rows, read once: the other sheets empty.
         self.others = [(info.filename, info.date_time,
                         _EMPTY_SHEET if info.filename in sheets else archive.read(info.filename))
@@ -231,7 +238,7 @@ class _Cutter:
         raise NotCut(self.member)
 
     def _copy_rows(self) -> Iterator[Path]:
-        """The rows, a part ending where a numbered row starts once it holds PART_BYTES."""
+        """The rows, a part ending where a numbered row starts once it holds `part_bytes`."""
         data, given = self.rest, 0
         self._open_part()
         for block in self.blocks:
@@ -252,10 +259,10 @@ class _Cutter:
 
     def _cut_where_full(self, data: bytes, *, last: bool = False) -> bytes:
         """Write what of `data` is known to be rows, starting a new part at the first numbered
-        row past PART_BYTES; the rest (a tag the block's end may have cut, unless `last`) is
+        row past `part_bytes`; the rest (a tag the block's end may have cut, unless `last`) is
         returned, to come before the next block."""
-        while self.written + len(data) > PART_BYTES:
-            at = data.find(_ROW, max(0, PART_BYTES - self.written))
+        while self.written + len(data) > self.part_bytes:
+            at = data.find(_ROW, max(0, self.part_bytes - self.written))
             tag_end = data.find(b">", at) if at >= 0 else -1
             while tag_end >= 0 and b' r="' not in data[at:tag_end]:    # a row without its number
                 at = data.find(_ROW, tag_end)

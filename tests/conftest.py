@@ -132,7 +132,8 @@ def as_xlsm(source: Path, target: Path) -> Path:
 
 def cut_everything(monkeypatch: pytest.MonkeyPatch, part_bytes: int) -> list[Any]:
     """Every sheet of a workbook read from now on is cut into parts of `part_bytes` of rows
-    (`engine.sheet_parts`, which cuts only sheets of 96 MB or more); the list gets the
+    (`engine.sheet_parts`, which cuts only sheets of 96 MB or more, into parts of 16 or 48
+    MB); the list gets the
     `Parts` of each sheet cut, as they are cut."""
     from engine import reader, sheet_parts
 
@@ -147,5 +148,6 @@ def cut_everything(monkeypatch: pytest.MonkeyPatch, part_bytes: int) -> list[Any
 
     monkeypatch.setattr(sheet_parts, "CUT_BYTES", 0)
     monkeypatch.setattr(sheet_parts, "PART_BYTES", part_bytes)
+    monkeypatch.setattr(sheet_parts, "SHARED_PART_BYTES", part_bytes)
     monkeypatch.setattr(reader, "cut", kept)
     return made

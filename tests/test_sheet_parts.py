@@ -12,6 +12,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -216,10 +218,12 @@ def test_a_return_read_in_parts_is_merged_as_one_read_whole(county: Workspace, c
     twin.close()
 
 
-def test_a_workbook_with_a_large_shared_strings_table_is_read_whole(
+def test_a_workbook_with_a_large_shared_strings_table_is_cut_into_larger_parts_one_at_a_time(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cutting: list[sheet_parts.Parts]) -> None:
-    """Every part would carry the whole table (Excel, WPS and LibreOffice keep a sheet's text
-    there): such a workbook is read whole; one keeping its text in the cells is cut."""
+    """Every part carries the whole table (Excel, WPS and LibreOffice keep a sheet's text
+    there), for calamine to read again: such a workbook is cut into larger parts, loaded one
+    at a time, and reads as the whole sheet does; one keeping its text in the cells is cut
+    into the usual parts, loaded two at a time."""
     shared = _typed_workbook(tmp_path / "shared.xlsx", 300, constant_memory=False)
     inline = _typed_workbook(tmp_path / "inline.xlsx", 300, constant_memory=True)
     with zipfile.ZipFile(shared) as book:
@@ -227,10 +231,35 @@ def test_a_workbook_with_a_large_shared_strings_table_is_read_whole(
     with zipfile.ZipFile(inline) as book:
         assert sheet_parts.shared_strings_bytes(book) == 0
     monkeypatch.setattr(sheet_parts, "SHARED_STRINGS_BYTES", table - 1)
-    _all_rows(shared)
-    assert cutting == []
+    monkeypatch.setattr(sheet_parts, "SHARED_PART_BYTES", 3 * PART)
+    loading, most = 0, 0
+    real_open = reader.CalamineWorkbook.from_path
+    lock = threading.Lock()
+
+    class Counted:      # calamine's workbook, its parts' loads counted while they run
+        @staticmethod
+        def from_path(path: str) -> Any:
+            nonlocal loading, most
+            with lock:
+                loading += 1
+                most = max(most, loading)
+            time.sleep(0.1)     # long enough for a second load to start, were it allowed
+            try:
+                return real_open(path)
+            finally:
+                with lock:
+                    loading -= 1
+
+    monkeypatch.setattr(reader, "CalamineWorkbook", Counted)
+    in_parts = _all_rows(shared)
+    assert [p.shared_table for p in cutting] == [True, True] and most == 1
+    larger = cutting[1].count
+    most = 0
     _all_rows(inline)
-    assert len(cutting) == 2
+    assert [p.shared_table for p in cutting[2:]] == [False, False] and most == reader.LOADS_AHEAD == 2
+    assert 1 < larger < cutting[3].count / 2, "the shared table's parts are larger, fewer"
+    _whole(monkeypatch)
+    assert in_parts == _all_rows(shared)
 
 
 def test_parts_that_cannot_be_written_are_not_blamed_on_the_file(
