@@ -10,10 +10,12 @@ import functools
 import json
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import traceback
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -375,7 +377,8 @@ def run() -> None:
     except SystemExit as exc:
         code = exc.code
     for ws in _OPENED:
-        ws.close()
+        with suppress(sqlite3.Error):   # committed already: a close that fails only leaves the -wal file
+            ws.close()
     if code is not None and not isinstance(code, int):    # sys.exit("message"), as Python would show it
         print(code, file=sys.stderr)
         code = 1
