@@ -308,7 +308,7 @@ def rows_of_parts(parts: Iterator[tuple[int, Iterable[Sequence[T]]]]) -> Iterato
     (`first`, the sheet's 0-based row where they start), the rows between one part's last
     and the next one's first as empty rows. (calamine can give a part's rows from the sheet's
     first row, empty up to the part's own: 680,000 empty rows made and skipped for the
-    county's sheet in 13 parts.)"""
+    county's sheet in 13 parts, 0.4 s.)"""
     done = 0
     for first, rows in parts:
         if first > done:
