@@ -21,7 +21,7 @@ import shutil
 import struct
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -164,7 +164,7 @@ class _Sheets:
         if not isinstance(loaded, CalamineSheet):
             yield from rows_of_parts(self._rows_of_parts(name, loaded))
         else:
-            rows = _from_column_a(loaded, loaded.iter_rows())
+            rows = _from_column_a(loaded)
             del loaded
             yield from rows
             del rows
@@ -200,15 +200,10 @@ class _Sheets:
         except Exception as exc:
             raise Unreadable(_diagnosis(self.path, exc)) from exc
 
-    def _rows_of_parts(self, name: str, parts: Parts) -> Iterator[tuple[int, Iterable[Sequence[Cell]]]]:
+    def _rows_of_parts(self, name: str, parts: Parts) -> Iterator[Iterator[Sequence[Cell]]]:
         """Each part's rows in turn, the next LOADS_AHEAD parts loading meanwhile (each once
         it is written, on as many threads: calamine lets go of the GIL while it loads); one,
-        when each part carries a large shared strings table. A part's rows are made at once
-        from its first row (`to_python`): made one at a time (`iter_rows`) they start at the
-        sheet's first row, and for the county's sheet in 13 parts 680,000 empty rows were made
-        and skipped (0.4 s, a sixth of the read's CPU). Parts with a shared strings table are
-        three times larger, fewer, and made at once their rows took 100 MB more than calamine's
-        cells: they are read one row at a time."""
+        when each part carries a large shared strings table."""
         def load(k: int) -> CalamineSheet | None:
             part = parts.get(k)
             if part is None:
@@ -232,14 +227,8 @@ class _Sheets:
                 return
             ahead.append(self._part_loader.submit(load, k))
             k += 1
-            if parts.shared_table:      # large parts: streamed from the sheet's first row
-                first, rows = 0, _from_column_a(sheet, sheet.iter_rows())
-            else:                       # from the part's first row, made at once
-                first = (sheet.start or (0, 0))[0]
-                rows = _from_column_a(sheet, sheet.to_python(skip_empty_area=True))
-            del sheet       # (made at once, its rows are Python's: calamine's cells go before they are read)
-            yield first, rows
-            del rows
+            yield _from_column_a(sheet)
+            del sheet
 
 
 # Parts of a sheet loading at once, ahead of the one being read: both cores load while
@@ -250,11 +239,11 @@ class _Sheets:
 LOADS_AHEAD = 2
 
 
-def _from_column_a(sheet: CalamineSheet, rows: Iterable[Sequence[Cell]]) -> Iterable[Sequence[Cell]]:
-    """A sheet's rows (as calamine gives them: `iter_rows`, from row 1, or `to_python`, from
-    the first row holding a cell), each from column A: calamine gives them from the sheet's
-    first column holding a cell (a part of a sheet may start further right than the sheet:
-    its rows must line up with the header's)."""
+def _from_column_a(sheet: CalamineSheet) -> Iterator[Sequence[Cell]]:
+    """A sheet's rows, each from column A: calamine gives them from row 1 but from the
+    sheet's first column holding a cell (a part of a sheet may start further right than
+    the sheet: its rows must line up with the header's)."""
+    rows = sheet.iter_rows()
     first = sheet.start[1] if sheet.start else 0
     if not first:
         return rows

@@ -8,8 +8,8 @@ uncompressed into a folder the caller owns. Each part is the whole workbook (sty
 shared strings, the same sheets) with only its share of that sheet's rows, so calamine
 reads a part's cells exactly as it reads them in the whole file: dates by their format,
 numbers as numbers, text as text. The rows keep their numbers (their `r`): read in turn,
-the parts give the sheet's rows in order, each part's from its first row on
-(`rows_of_parts` puts them together).
+the parts give the sheet's rows in order, each part after calamine's empty rows up to its
+first (`rows_of_parts` skips those).
 
 What a part leaves out is what calamine does not read as cells: the sheet's dimension
 (which would make calamine reserve room for the whole sheet), and whatever follows the
@@ -34,9 +34,9 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import suppress
-from itertools import islice, repeat
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -303,18 +303,12 @@ class _Cutter:
         self.done.append(self.path)
 
 
-def rows_of_parts(parts: Iterator[tuple[int, Iterable[Sequence[T]]]]) -> Iterator[Sequence[T]]:
-    """The rows of a sheet's parts, in order: each part given as its rows from its first
-    (`first`, the sheet's 0-based row where they start), the rows between one part's last
-    and the next one's first as empty rows. (calamine can give a part's rows from the sheet's
-    first row, empty up to the part's own: 680,000 empty rows made and skipped for the
-    county's sheet in 13 parts, 0.4 s.)"""
+def rows_of_parts(sheets: Iterator[Iterator[T]]) -> Iterator[T]:
+    """The rows of a sheet's parts, in order: each part's rows after those of the parts
+    before it (calamine gives a part's rows from the sheet's first, empty up to its own)."""
     done = 0
-    for first, rows in parts:
-        if first > done:
-            yield from repeat((), first - done)
-            done = first
-        for row in islice(rows, done - first, None):    # (none to skip: parts do not overlap)
+    for rows in sheets:
+        for row in islice(rows, done, None):
             done += 1
             yield row
-        del rows    # let go of the part's cells before the next one is asked for
+        del rows    # an iterator used up still holds its part's cells: let go before the next loads
