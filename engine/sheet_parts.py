@@ -53,7 +53,7 @@ PART_BYTES = 16 << 20
 # SHARED_PART_BYTES, loaded one at a time: every part carries the whole table, which calamine
 # reads for each. A county's sheet saved by LibreOffice (36 MB of shared strings; 153 MB of
 # sheet XML) read whole in 3.02-3.2 s at a peak of 400 MB (the ingest: 409 MB); in parts of
-# 48 MB one at a time in 3.52-3.64 s at 280 MB (16 MB two at a time: 3.98-4.29 s; 32 MB one at a
+# 48 MB one at a time in 3.52-3.98 s at 268-302 MB (16 MB two at a time: 3.98-4.29 s; 32 MB one at a
 # time: 3.83-3.95 s). canbao's own workbooks keep their text in the cells and have no such table.
 SHARED_STRINGS_BYTES = 4 << 20
 SHARED_PART_BYTES = 48 << 20
