@@ -284,7 +284,13 @@ def test_parts_that_cannot_be_written_are_not_blamed_on_the_file(
     assert [p.rule for p in outcome.file_problems] == [BY_NAME["internal_error"].code]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's heaps: only asked for on Linux")
+def _glibc() -> bool:
+    import ctypes
+
+    return sys.platform.startswith("linux") and hasattr(ctypes.CDLL(None), "malloc_stats")
+
+
+@pytest.mark.skipif(not _glibc(), reason="glibc's heaps: only asked for on Linux with glibc")
 @pytest.mark.parametrize("one_arena", [True, False])
 def test_threads_allocate_from_one_heap_once_asked(one_arena: bool) -> None:
     """`canbao` asks glibc for one heap for all its threads (`bulk.one_malloc_arena`), so
