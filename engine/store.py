@@ -123,6 +123,14 @@ def now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
+def _keys_in(column: str, keys: Iterable[str]) -> tuple[str, str]:
+    """`column IN (keys)` as SQL, and its one parameter: the keys as one JSON array that
+    SQLite takes apart in place (json_each). A county's 100,000 keys go in as one value,
+    not as a statement or a placeholder each, nor through a temporary table filled first
+    (0.07-0.17 s more on a county's merge)."""
+    return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(keys), ensure_ascii=False)
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -269,8 +277,7 @@ class Store:
         cols = _columns(FORMS[kind])
         stamp = now()
         with gc_paused():
-            incoming = f"{key} IN (SELECT value FROM json_each(?))"
-            keys = json.dumps([values[key] for _, values, _ in rows], ensure_ascii=False)
+            incoming, keys = _keys_in(key, (values[key] for _, values, _ in rows))
             all_cols = ", ".join((*cols, *ROW_META))
             first_seen = dict(self.db.execute(f"SELECT {key}, first_seen FROM {table} WHERE {incoming}", (keys,)))
             if first_seen:     # records replaced (none on a first return): kept as versions
@@ -291,28 +298,18 @@ class Store:
         """Take records out of the current table into the versions table, superseded by
         `file_id`: a full resubmission of their template left them out."""
         table, versions, key = TABLES[kind]
-        self._load_keys("withdrawn", keys)
-        where = f"{key} IN (SELECT k FROM withdrawn)"
+        where, listed = _keys_in(key, keys)
         all_cols = ", ".join((*_columns(FORMS[kind]), *ROW_META))
         self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
-                        f"SELECT {all_cols}, ?, ? FROM {table} WHERE {where}", (file_id, now()))
-        self.db.execute(f"DELETE FROM {table} WHERE {where}")
+                        f"SELECT {all_cols}, ?, ? FROM {table} WHERE {where}", (file_id, now(), listed))
+        self.db.execute(f"DELETE FROM {table} WHERE {where}", (listed,))
 
     def records_by_key(self, kind: str, keys: Iterable[str]) -> list[dict[str, str]]:
         table, _, key = TABLES[kind]
-        self._load_keys("wanted", keys)
-        cur = self.db.execute(f"SELECT * FROM {table} WHERE {key} IN (SELECT k FROM wanted) ORDER BY rowid")
+        where, listed = _keys_in(key, keys)
+        cur = self.db.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", (listed,))
         names = [d[0] for d in cur.description]
         return [{k: v for k, v in zip(names, row, strict=True) if v is not None} for row in cur]
-
-    def _load_keys(self, name: str, keys: Iterable[str]) -> None:
-        """A temporary one-column table of keys, for IN (SELECT k FROM name). The keys go in
-        as one JSON array that SQLite takes apart (json_each) in a single statement: a
-        county's 100,000 keys in a tenth of the time of a statement per key."""
-        self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (k TEXT PRIMARY KEY)")
-        self.db.execute(f"DELETE FROM {name}")
-        self.db.execute(f"INSERT OR IGNORE INTO {name} SELECT value FROM json_each(?)",
-                        (json.dumps(list(keys), ensure_ascii=False),))
 
     def set_pending(self, template_id: str, file_id: int,
                     rows: Iterable[tuple[str, str, str, bool]]) -> None:
