@@ -13,11 +13,10 @@ figure:
   ingest        canbao ingest: archive, read, check, receipt, merge into SQLite
 and prints wall and CPU time, peak RSS (largest process and whole tree) and the ratios to
 `raw` (with --runs N: the fastest run's times, the largest peaks of any run), the least wall
-time the ingest's CPU allows on this machine's cores and the CPU each target allows; then, from
-one more ingest with each
-step of the pipeline timed, where the time goes, and the receipt helper's job run again
-alone (its time, unhidden by the merge). Machines here are noisy: compare
-ratios, not seconds.
+time the ingest's CPU allows on this machine's cores and the CPU each target allows; then,
+from one more ingest with each step of the pipeline timed, where the time goes, and the
+receipt helper's job run again alone (its time, unhidden by the merge). Machines here are
+noisy: compare ratios, not seconds.
 """
 
 from __future__ import annotations

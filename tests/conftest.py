@@ -133,8 +133,7 @@ def as_xlsm(source: Path, target: Path) -> Path:
 def cut_everything(monkeypatch: pytest.MonkeyPatch, part_bytes: int) -> list[Any]:
     """Every sheet of a workbook read from now on is cut into parts of `part_bytes` of rows
     (`engine.sheet_parts`, which cuts only sheets of 96 MB or more, into parts of 16 or 48
-    MB); the list gets the
-    `Parts` of each sheet cut, as they are cut."""
+    MB); the list gets the `Parts` of each sheet cut, as they are cut."""
     from engine import reader, sheet_parts
 
     made: list[sheet_parts.Parts] = []
