@@ -41,6 +41,9 @@ CACHE_KIB = 8 * 1024
 # about 10% faster; a county's file (some 12,000 pages) still checkpoints as it commits.
 WAL_CHECKPOINT_PAGES = 10_000
 ROW_META = ("file_id", "sheet", "row_no", "template_id", "on_roster", "first_seen", "updated_at")
+# Records in the order they were received: by file, then as the file holds them (the rowid
+# does not say it: `_by_shape`).
+_FILE_ORDER = "file_id, sheet, row_no"
 TABLES = {"persons": ("persons", "person_versions", "id_number"), "units": ("units", "unit_versions", "unit_key")}
 
 
@@ -129,6 +132,30 @@ def _keys_in(column: str, keys: Iterable[str]) -> tuple[str, str]:
     not as a statement or a placeholder each, nor through a temporary table filled first
     (0.07-0.17 s more on a county's merge)."""
     return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(keys), ensure_ascii=False)
+
+
+def _by_shape(rows: Sequence[tuple[int, Mapping[str, str], bool]], cols: Sequence[str], key: str, file_id: int,
+              sheet: str, template_id: str, first_seen: Mapping[str, str], stamp: str,
+              ) -> Iterable[tuple[tuple[str, ...], list[tuple[object, ...]]]]:
+    """Rows to merge grouped by the columns they fill, in the order they fill them, each
+    with its parameters: those columns' values, then ROW_META's. A county's rows fill a
+    few hundred such shapes; a statement per shape binds a row's values and not the ten
+    or so columns it leaves empty: a county's insert a quarter faster (0.89 against 1.18 s
+    for 104,404 rows). Inserted so, the table's rowids no longer follow the file: readers
+    order records by file and row (`_FILE_ORDER`). The rows' keys are distinct (the checks
+    return a sheet's duplicates), so the order of the inserts does not decide which stays."""
+    known = set(cols)
+    groups: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+    for row_no, values, on_roster in rows:
+        shape = tuple(values)
+        params = groups.get(shape)
+        if params is None:
+            if not known.issuperset(shape):
+                raise ValueError(f"not a column: {sorted(set(shape) - known)}")
+            params = groups[shape] = []
+        params.append((*values.values(), file_id, sheet, row_no, template_id, int(on_roster),
+                       first_seen.get(values[key], stamp) if first_seen else stamp, stamp))
+    return groups.items()
 
 
 class Store:
@@ -271,24 +298,23 @@ class Store:
               rows: Sequence[tuple[int, Mapping[str, str], bool]]) -> None:
         """Upsert accepted rows (row number, values, on roster); earlier records become versions.
 
-        Values are stored as given (a checked row holds no empty text). A county's file is
-        some 100,000 rows: the collector is paused while their parameters are made."""
+        Values are stored as given (a checked row holds no empty text), each row with only the
+        columns it fills (`_by_shape`). A county's file is some 100,000 rows: the collector is
+        paused while their parameters are made."""
         table, versions, key = TABLES[kind]
         cols = _columns(FORMS[kind])
         stamp = now()
         with gc_paused():
             incoming, keys = _keys_in(key, (values[key] for _, values, _ in rows))
-            all_cols = ", ".join((*cols, *ROW_META))
             first_seen = dict(self.db.execute(f"SELECT {key}, first_seen FROM {table} WHERE {incoming}", (keys,)))
             if first_seen:     # records replaced (none on a first return): kept as versions
+                all_cols = ", ".join((*cols, *ROW_META))
                 self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
                                 f"SELECT {all_cols}, ?, ? FROM {table} WHERE {incoming}", (file_id, stamp, keys))
-            sql = (f"INSERT OR REPLACE INTO {table} ({all_cols}) "
-                   f"VALUES ({', '.join('?' * (len(cols) + len(ROW_META)))})")
-            self.db.executemany(sql, (
-                [*map(values.get, cols), file_id, sheet, row_no, template_id, int(on_roster),
-                 first_seen.get(values[key], stamp) if first_seen else stamp, stamp]
-                for row_no, values, on_roster in rows))
+            for filled, params in _by_shape(rows, cols, key, file_id, sheet, template_id, first_seen, stamp):
+                names = (*filled, *ROW_META)
+                self.db.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) "
+                                    f"VALUES ({', '.join('?' * len(names))})", params)
 
     def template_keys(self, kind: str, template_id: str) -> set[str]:
         table, _, key = TABLES[kind]
@@ -307,7 +333,7 @@ class Store:
     def records_by_key(self, kind: str, keys: Iterable[str]) -> list[dict[str, str]]:
         table, _, key = TABLES[kind]
         where, listed = _keys_in(key, keys)
-        cur = self.db.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY rowid", (listed,))
+        cur = self.db.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {_FILE_ORDER}", (listed,))
         names = [d[0] for d in cur.description]
         return [{k: v for k, v in zip(names, row, strict=True) if v is not None} for row in cur]
 
@@ -380,7 +406,7 @@ class Store:
     def records(self, kind: str, within: str) -> Iterator[dict[str, str]]:
         table = TABLES[kind][0]
         prefix = regions.load().by_code[within].prefix
-        cur = self.db.execute(f"SELECT * FROM {table} WHERE region_code LIKE ? ORDER BY region_code, rowid",
+        cur = self.db.execute(f"SELECT * FROM {table} WHERE region_code LIKE ? ORDER BY region_code, {_FILE_ORDER}",
                               (prefix + "%",))
         names = [d[0] for d in cur.description]
         for row in cur:
