@@ -44,6 +44,7 @@ ROW_META = ("file_id", "sheet", "row_no", "template_id", "on_roster", "first_see
 # Records in the order they were received: by file, then as the file holds them (the rowid
 # does not say it: `_by_shape`).
 _FILE_ORDER = "file_id, sheet, row_no"
+_Merged = tuple[int, Mapping[str, str], bool]     # a row to merge: row number, values, on roster
 TABLES = {"persons": ("persons", "person_versions", "id_number"), "units": ("units", "unit_versions", "unit_key")}
 
 
@@ -134,28 +135,26 @@ def _keys_in(column: str, keys: Iterable[str]) -> tuple[str, str]:
     return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(keys), ensure_ascii=False)
 
 
-def _by_shape(rows: Sequence[tuple[int, Mapping[str, str], bool]], cols: Sequence[str], key: str, file_id: int,
-              sheet: str, template_id: str, first_seen: Mapping[str, str], stamp: str,
-              ) -> Iterable[tuple[tuple[str, ...], list[tuple[object, ...]]]]:
-    """Rows to merge grouped by the columns they fill, in the order they fill them, each
-    with its parameters: those columns' values, then ROW_META's. A county's rows fill a
-    few hundred such shapes; a statement per shape binds a row's values and not the ten
-    or so columns it leaves empty: a county's insert a quarter faster (0.89 against 1.18 s
-    for 104,404 rows). Inserted so, the table's rowids no longer follow the file: readers
-    order records by file and row (`_FILE_ORDER`). The rows' keys are distinct (the checks
-    return a sheet's duplicates), so the order of the inserts does not decide which stays."""
+def _by_shape(rows: Iterable[_Merged], cols: Sequence[str]) -> dict[tuple[str, ...], list[_Merged]]:
+    """Rows to merge grouped by the columns they fill, in the order they fill them. A
+    county's rows fill a few hundred such shapes; a statement per shape binds a row's
+    values and not the ten or so columns it leaves empty: a county's insert a quarter
+    faster (0.89 against 1.18 s for 104,404 rows). Inserted so, the table's rowids no
+    longer follow the file: readers order records by file and row (`_FILE_ORDER`). The
+    rows' keys are distinct (the checks return a sheet's duplicates), so the order of the
+    inserts does not decide which stays. Only the rows are grouped: their parameters are
+    made as each is inserted (made all at once, a county's are 30 MB more at the peak)."""
     known = set(cols)
-    groups: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
-    for row_no, values, on_roster in rows:
-        shape = tuple(values)
-        params = groups.get(shape)
-        if params is None:
+    groups: dict[tuple[str, ...], list[_Merged]] = {}
+    for row in rows:
+        shape = tuple(row[1])
+        group = groups.get(shape)
+        if group is None:
             if not known.issuperset(shape):
                 raise ValueError(f"not a column: {sorted(set(shape) - known)}")
-            params = groups[shape] = []
-        params.append((*values.values(), file_id, sheet, row_no, template_id, int(on_roster),
-                       first_seen.get(values[key], stamp) if first_seen else stamp, stamp))
-    return groups.items()
+            group = groups[shape] = []
+        group.append(row)
+    return groups
 
 
 class Store:
@@ -295,7 +294,7 @@ class Store:
         return out
 
     def merge(self, kind: str, file_id: int, sheet: str, template_id: str,
-              rows: Sequence[tuple[int, Mapping[str, str], bool]]) -> None:
+              rows: Sequence[_Merged]) -> None:
         """Upsert accepted rows (row number, values, on roster); earlier records become versions.
 
         Values are stored as given (a checked row holds no empty text), each row with only the
@@ -311,10 +310,13 @@ class Store:
                 all_cols = ", ".join((*cols, *ROW_META))
                 self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
                                 f"SELECT {all_cols}, ?, ? FROM {table} WHERE {incoming}", (file_id, stamp, keys))
-            for filled, params in _by_shape(rows, cols, key, file_id, sheet, template_id, first_seen, stamp):
+            for filled, group in _by_shape(rows, cols).items():
                 names = (*filled, *ROW_META)
                 self.db.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) "
-                                    f"VALUES ({', '.join('?' * len(names))})", params)
+                                    f"VALUES ({', '.join('?' * len(names))})", (
+                    (*values.values(), file_id, sheet, row_no, template_id, int(on_roster),
+                     first_seen.get(values[key], stamp) if first_seen else stamp, stamp)
+                    for row_no, values, on_roster in group))
 
     def template_keys(self, kind: str, template_id: str) -> set[str]:
         table, _, key = TABLES[kind]
