@@ -20,20 +20,29 @@ def gc_paused() -> Iterator[None]:
     made building the rows several times slower). Reference counting still frees memory
     as usual. Nested use is fine: the collector is resumed only by the outermost pause.
 
-    When it resumes, what the pause made would all be young: the collector's first pass
-    would walk every row (0.13 s after a county's file), its next one again. Frozen and
-    unfrozen (`gc.freeze`, `gc.unfreeze`: lists spliced, nothing walked) they join the
-    oldest generation instead, which only the collector's rare full passes walk; cycles
-    among them are still found there. (Nothing else in canbao freezes objects.)"""
+    When it resumes, what the pause made would all be young: after a county's file the
+    collector's first pass would walk every row (0.13 s), its next one again. When the
+    pause made more than BULK_OBJECTS, they are frozen and unfrozen (`gc.freeze`,
+    `gc.unfreeze`: lists spliced, nothing walked), which puts them in the oldest generation
+    at once; only the collector's rarer full passes walk them, and find any cycles among
+    them. A smaller batch (a village's file in the watcher) stays young, so that what it
+    left in cycles (a receipt's workbook, say) is freed by the next young pass, not kept
+    until a full one. (Nothing else in canbao freezes objects.)"""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            gc.freeze()       # what the pause made joins the oldest generation at once
-            gc.unfreeze()
+            if gc.get_count()[0] > BULK_OBJECTS:   # the objects made (less those freed) since the last pass
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
+
+
+# Objects a pause must have made for them to join the oldest generation as it ends: a
+# county's sheet makes millions, a village's return some tens of thousands.
+BULK_OBJECTS = 200_000
 
 
 M_ARENA_MAX = -8     # glibc's <malloc.h>: mallopt's parameter for the number of heaps
