@@ -121,7 +121,7 @@ def validate_with_frictionless(path: Path) -> str:
 
 def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
     """Ingest `path` once with each step of the pipeline timed (the functions are wrapped,
-    not replaced), and time `check_rows` on the same rows for comparison. The receipt of a
+    not replaced), and time `check_table` on the same rows for comparison. The receipt of a
     county's file is written by a helper process during the merge: what shows here is the
     hand-over (pickling its rows) and the wait for it after the merge; the helper's job is
     then run again in a fresh helper, alone, to time the receipt itself."""
@@ -146,7 +146,7 @@ def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
     pipeline._archive = clock("archive", pipeline._archive)
     pipeline.read_submission = clock("read", pipeline.read_submission)
     pipeline._check_sheet = clock("checks", pipeline._check_sheet)
-    pipeline.check_rows = clock("check_rows_in", pipeline.check_rows)
+    pipeline.check_table = clock("check_rows_in", pipeline.check_table)
     pipeline._merge = clock("merge", pipeline._merge)
     jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
     submit, result = parallel.Helper.submit, parallel.Helper.result
@@ -177,7 +177,7 @@ def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
     sub = read_submission(path)
     start = time.perf_counter()
     for sheet in sub.sheets:
-        rules.check_rows(sheet.rows, rules.RowContext(sheet.name, sheet.form, dt.date.today()))
+        rules.check_table(sheet.table, rules.RowContext(sheet.name, sheet.form, dt.date.today()))
     spent["check_rows"] = time.perf_counter() - start
     return spent
 
@@ -275,12 +275,12 @@ def report(results: dict[str, Timing], steps: dict[str, float]) -> None:
     other = total - sum(steps.get(k, 0.0) for k in ("archive", "read", "checks", "hand_over", "merge", "wait"))
     print(f"\none ingest, step by step ({total:.2f} s in process, imports excluded):")
     for name, label in (("archive", "archive + SHA-256"), ("read", "read (calamine + rows)"),
-                        ("checks", "checks (pipeline._check_sheet)"), ("check_rows_in", "  of which check_rows"),
+                        ("checks", "checks (pipeline._check_sheet)"), ("check_rows_in", "  of which check_table"),
                         ("hand_over", "receipt rows to the helper"), ("merge", "merge (engine.store)"),
                         ("wait", "wait for the receipt")):
         print(f"  {label:32} {steps.get(name, 0.0):7.2f} s {steps.get(name, 0.0) / total:6.1%}")
     print(f"  {'other (a small receipt too)':32} {other:7.2f} s {other / total:6.1%}")
-    print(f"  {'check_rows, same rows (a sheet at a time)':32} {steps['check_rows']:7.2f} s")
+    print(f"  {'check_table, same rows (a sheet at a time)':32} {steps['check_rows']:7.2f} s")
     if "receipt" in steps:
         print(f"  {'receipt (the helper job, alone)':32} {steps['receipt']:7.2f} s")
 

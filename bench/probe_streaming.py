@@ -109,7 +109,7 @@ def main(path: Path, root: Path) -> dict[str, object]:
             helper.submit(stream_rows, [SheetResult(form, sheet, done).with_problems_only()])
             checked += time.perf_counter() - t
             t = time.perf_counter()
-            store.merge(kind, file_id, name, "CB-EXPORT-340621", [(r.row, c.values, on) for r, c, on in done if c.ok])
+            store.merge(kind, file_id, name, "CB-EXPORT-340621", Rows.of((r.row, c.values, on) for r, c, on in done if c.ok))
             merged += time.perf_counter() - t
             result.rows += done
         reader.join()

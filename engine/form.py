@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
+from itertools import compress, repeat
+from operator import is_not, not_
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -256,6 +258,17 @@ class Form(BaseModel):
         as a formula (`engine.live_checks.started`)."""
         return not self.work_keys.isdisjoint(values) or (
             self.kind == "persons" and not values.get("person_no") and "id_number" in values)
+
+    def started_rows(self, cells: Mapping[str, Sequence[object]], size: int) -> list[bool]:
+        """`started` of each row of a sheet given as columns (field -> each row's cell, None
+        where it has none; a field not given has none)."""
+        work = [map(is_not, cells[key], repeat(None)) for key in self.work_keys if key in cells]
+        started = list(map(any, zip(*work, strict=True))) if work else [False] * size
+        if self.kind == "persons" and "id_number" in cells:
+            numbers, ids = cells.get("person_no") or [None] * size, cells["id_number"]
+            for i in compress(range(size), map(not_, started)):
+                started[i] = not numbers[i] and ids[i] is not None
+        return started
 
     def __getitem__(self, key: str) -> Field:
         return self.by_key[key]

@@ -24,6 +24,7 @@ import shutil
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import compress
 from pathlib import Path
 
 from engine import regions
@@ -33,10 +34,10 @@ from engine.fileinfo import saved_at
 from engine.form import FORM_VERSION, FORMS, Form
 from engine.parallel import Helper
 from engine.problems import UNREADABLE_CODES, Problem, problem
-from engine.reader import FormSheet, RawRow, Submission, read_submission
+from engine.reader import FormSheet, RawRow, Submission, Table, read_submission
 from engine.regions import Region
-from engine.rules import CheckedRow, RowContext, check_rows, report, row_key
-from engine.store import FileRecord, Holder
+from engine.rules import CheckedRow, CheckedTable, RowContext, check_table, row_key, row_keys
+from engine.store import FileRecord, Holder, Rows
 from engine.workbook import Identity
 from engine.workspace import Workspace
 
@@ -45,39 +46,31 @@ log = logging.getLogger("canbao.pipeline")
 
 @dataclass
 class SheetResult:
-    """A sheet's checked rows and their counts, counted once its checks are done (`count_rows`)."""
+    """A sheet's checked rows: those with problems one by one, the accepted ones' values as
+    columns (for the merge), and their counts, counted once its checks are done (`count_rows`)."""
 
     form: Form
     sheet: FormSheet
-    rows: list[tuple[RawRow, CheckedRow, bool]] = field(default_factory=list)   # raw, checked, on roster
+    rows: list[tuple[RawRow, CheckedRow, bool]] = field(default_factory=list)   # rows with problems:
+                                                              # as sent, checked, on roster
     counts: dict[str, int] = field(default_factory=dict)      # read, accepted, returned, warnings, new
     keys: list[str] = field(default_factory=list)             # each row's key (rules.row_key), as checked
-
-    @property
-    def accepted(self) -> list[tuple[RawRow, CheckedRow, bool]]:
-        return [r for r in self.rows if r[1].ok]
+    accepted: Rows = field(default_factory=Rows)              # the accepted rows' values
 
     @property
     def returned(self) -> list[tuple[RawRow, CheckedRow, bool]]:
         return [r for r in self.rows if not r[1].ok]
 
     def count_rows(self) -> None:
-        accepted = warnings = new = 0
-        for _, checked, on_roster in self.rows:
-            if checked.problems:
-                if any(p.severity == "warning" for p in checked.problems):
-                    warnings += 1
-                if not checked.ok:
-                    continue
-            accepted += 1
-            new += not on_roster
-        self.counts = {"read": len(self.rows), "accepted": accepted, "returned": len(self.rows) - accepted,
-                       "warnings": warnings, "new": new}
+        accepted = len(self.accepted)
+        warnings = sum(any(p.severity == "warning" for p in checked.problems) for _, checked, _ in self.rows)
+        self.counts = {"read": len(self.keys), "accepted": accepted, "returned": len(self.keys) - accepted,
+                       "warnings": warnings, "new": self.accepted.on_roster.count(False)}
 
     def with_problems_only(self) -> SheetResult:
         """The sheet as its receipt shows it: the counts, and the rows with problems as they
         were sent with their problems (their checked values are left out)."""
-        rows = [(raw, CheckedRow(c.row, {}, c.problems), on_roster) for raw, c, on_roster in self.rows if c.problems]
+        rows = [(raw, CheckedRow(c.row, {}, c.problems), on_roster) for raw, c, on_roster in self.rows]
         return replace(self.counts_only(), rows=rows)
 
     def counts_only(self) -> SheetResult:
@@ -179,7 +172,7 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
     # A large file's receipt is written by a helper process while this one checks and
     # merges; the helper starts now, so that its start-up overlaps the checks. A file only
     # checked gains from it only when its receipt can be written as its rows are checked.
-    large = sum(len(s.rows) for s in sub.sheets) >= HELPER_ROWS
+    large = sum(map(len, sub.sheets)) >= HELPER_ROWS
     stream = large and not outcome.file_problems and _streamable(ws, outcome)
     helper = _helper() if large and (merge or stream) else None
     try:
@@ -189,7 +182,7 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
             for sheet in sorted(sub.sheets, key=lambda s: s.form.kind != "persons"):    # as receipts show them
                 outcome.sheets.append(_check_sheet(ws, sheet, scope, outcome, today, stream=helper if streamed else None))
             _coverage(ws, outcome)
-            if not any(result.rows for result in outcome.sheets):   # never let an empty file withdraw anything
+            if not any(result.keys for result in outcome.sheets):   # never let an empty file withdraw anything
                 outcome.file_problems.append(problem("empty"))
             else:
                 _resubmission(ws, outcome)
@@ -308,35 +301,34 @@ def _scope(ws: Workspace, sub: Submission, outcome: Outcome) -> Region:
 
 def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcome, today: dt.date,
                  stream: Helper | None = None) -> SheetResult:
-    """Check a sheet's started rows: the rules (`check_rows`), then the checks across rows:
+    """Check a sheet's started rows: the rules (`check_table`), then the checks across rows:
     region, duplicates in the file, the roster, other villages' records. `stream`: the
     helper writing the receipt meanwhile, handed each chunk's rows with problems.
 
-    A county's sheet is checked a chunk of rows at a time, and a row whose checks found
-    nothing lets go of its cells as read (it keeps its checked values): only rows with
-    problems are shown as sent, in the receipt, so the sheet is held once, not twice. The
-    collector is paused: the rows and problems made here form no cycles (engine.bulk)."""
+    A county's sheet is checked a chunk of rows at a time, as columns: only the rows with
+    problems become rows of their own (shown as sent, in the receipt); the others' values
+    stay in columns, for the merge. The collector is paused: the rows and problems made
+    here form no cycles (engine.bulk)."""
     from engine.receipt import stream_rows
 
     form = sheet.form
-    persons = form.kind == "persons"
-    rows: list[tuple[RawRow, CheckedRow, bool]] = []
+    result = SheetResult(form, sheet)
     with gc_paused():
-        started = [raw for raw in sheet.rows if form.started(raw.values)]
+        table = sheet.table
+        started = form.started_rows(table.cells, len(table))
+        if not all(started):
+            table = table.select(list(compress(range(len(started)), started)))
         checks = _CrossChecks(ws, RowContext(sheet.name, form, today), scope, outcome,
-                              len(started) if persons else 0)
-        if outcome.village:
-            for raw in started:
-                raw.values.setdefault("region_code", outcome.village)
-        for start in range(0, len(started), CHUNK_ROWS):
-            chunk = checks.run(started[start:start + CHUNK_ROWS])
-            for raw, checked, _ in chunk:
-                if not checked.problems:
-                    raw.values = checked.values   # type: ignore[assignment]  # str values are cells too
+                              len(table) if form.kind == "persons" else 0)
+        if outcome.village and "region_code" in form.keys:
+            regions_given = table.cells.get("region_code") or [None] * len(table)
+            table.cells["region_code"] = [code if code is not None else outcome.village for code in regions_given]
+        for start in range(0, len(table), CHUNK_ROWS):
+            chunk = checks.run(table.select(range(start, min(start + CHUNK_ROWS, len(table)))), result)
             if stream is not None:
                 stream.submit(stream_rows, [SheetResult(form, sheet, chunk).with_problems_only()])
-            rows += chunk
-    result = SheetResult(form, sheet, rows, keys=checks.keys)
+            result.rows += chunk
+    result.keys = checks.keys
     result.count_rows()
     return result
 
@@ -364,28 +356,49 @@ class _CrossChecks:
         found.update(self.ws.store.roster_names(key for key in keys if key not in names))
         return found
 
-    def run(self, started: list[RawRow]) -> list[tuple[RawRow, CheckedRow, bool]]:
+    def run(self, chunk: Table, result: SheetResult) -> list[tuple[RawRow, CheckedRow, bool]]:
+        """Check a chunk's rows: its accepted rows' values go to `result.accepted`; its rows
+        with problems are returned (as sent, checked, on roster)."""
         ctx, kind = self.ctx, self.ctx.form.kind
-        checked_rows = check_rows(started, ctx)
-        keys = [row_key(kind, checked.values) for checked in checked_rows]
+        checked = check_table(chunk, ctx)
+        values, numbers, problems = checked.values, checked.numbers, checked.problems
+        keys = row_keys(kind, values)
         self.keys += keys
-        for checked, key in zip(checked_rows, keys, strict=True):
-            code = checked.values.get("region_code", "")
-            if code and self.outside[code]:
-                _check_scope(checked, ctx, self.scope, code)
-            if kind == "units":
-                checked.values["unit_key"] = key
-            _check_duplicate(checked, ctx, key, self.seen)
-        if kind != "persons":
-            return [(raw, c, False) for raw, c in zip(started, checked_rows, strict=True)]
-        # The roster is looked up by the normalised ID (upper-case X, 15 digits upgraded).
-        roster = self.roster_names(keys)
-        rows = [(raw, c, key in roster) for raw, c, key in zip(started, checked_rows, keys, strict=True)]
-        for _, checked, on_roster in rows:
-            if checked.ok:
-                _check_roster(checked, ctx, roster, on_roster)
-        _check_holders(self.ws, rows, ctx, self.outcome)
-        return rows
+        size = len(keys)
+        codes = values.get("region_code") or [None] * size
+        for i, code in zip(compress(range(size), codes), filter(None, codes), strict=True):
+            if self.outside[code]:
+                _check_scope(checked, i, ctx, self.scope, code)
+        self._duplicates(checked, keys)
+        if kind == "units":
+            values["unit_key"] = keys    # type: ignore[assignment]
+        ok = checked.ok_rows()
+        on_roster = [False] * size
+        if kind == "persons":
+            # The roster is looked up by the normalised ID (upper-case X, 15 digits upgraded).
+            roster = self.roster_names(keys)
+            on_roster = list(map(roster.__contains__, keys))
+            _check_roster(checked, ctx, roster, keys, on_roster, ok)
+            _check_holders(self.ws, checked, ctx, self.outcome, ok)
+            ok = checked.ok_rows()     # a conflict returns the row
+        result.accepted.extend(numbers, values, on_roster, ok)
+        return [(chunk.raw(i), checked.row(i), on_roster[i]) for i in sorted(problems)]
+
+    def _duplicates(self, checked: CheckedTable, keys: list[str]) -> None:
+        """A key seen on an earlier row of the file (not one whose ID or credit code is in error)."""
+        ctx, numbers, problems = self.ctx, checked.numbers, checked.problems
+        wrong = {i for i, found in problems.items()
+                 if any(p.field in ("id_number", "credit_code") and p.severity == "error" for p in found)}
+        places = [i for i in compress(range(len(keys)), keys) if i not in wrong]
+        firsts = list(map(self.seen.setdefault, map(keys.__getitem__, places), map(numbers.__getitem__, places)))
+        for i, first in zip(places, firsts, strict=True):
+            if first == numbers[i]:
+                continue
+            if ctx.form.kind == "persons":
+                checked.report(i, ctx, ctx.form["id_number"], "duplicate_in_file", keys[i], first=first)
+            else:
+                checked.report(i, ctx, ctx.form["unit_name"], "duplicate_unit",
+                               checked.values.get("unit_name", [""] * len(keys))[i] or "", first=first)
 
 
 class _Outside(dict[str, bool]):
@@ -400,53 +413,44 @@ class _Outside(dict[str, bool]):
         return outside
 
 
-def _check_scope(checked: CheckedRow, ctx: RowContext, scope: Region, code: str) -> None:
-    if not any(p.field == "region_code" for p in checked.problems):
-        report(checked, ctx, ctx.form["region_code"], "region_outside", code, expected=scope.name)
+def _check_scope(checked: CheckedTable, i: int, ctx: RowContext, scope: Region, code: str) -> None:
+    if not any(p.field == "region_code" for p in checked.problems.get(i, ())):
+        checked.report(i, ctx, ctx.form["region_code"], "region_outside", code, expected=scope.name)
 
 
-def _check_duplicate(checked: CheckedRow, ctx: RowContext, key: str, seen: dict[str, int]) -> None:
-    if not key or (checked.problems and any(
-            p.field in ("id_number", "credit_code") for p in checked.problems if p.severity == "error")):
-        return
-    first = seen.setdefault(key, checked.row)
-    if first == checked.row:
-        return
-    if ctx.form.kind == "persons":
-        report(checked, ctx, ctx.form["id_number"], "duplicate_in_file", key, first=first)
-    else:
-        report(checked, ctx, ctx.form["unit_name"], "duplicate_unit", checked.values.get("unit_name", ""),
-               first=first)
+def _check_roster(checked: CheckedTable, ctx: RowContext, roster: dict[str, str], keys: list[str],
+                  on_roster: list[bool], ok: list[bool]) -> None:
+    """Accepted rows not on the roster (new persons), and those whose name is not the roster's."""
+    names = checked.values.get("name") or [None] * len(keys)
+    for i in range(len(keys)):
+        if not ok[i]:
+            continue
+        if not on_roster[i]:
+            checked.report(i, ctx, ctx.form["id_number"], "not_on_roster", keys[i])
+            continue
+        expected, name = roster[keys[i]], names[i]
+        if expected and name and name != expected:
+            checked.report(i, ctx, ctx.form["name"], "name_differs", name, expected=expected)
 
 
-def _check_roster(checked: CheckedRow, ctx: RowContext, roster: dict[str, str], on_roster: bool) -> None:
-    number = checked.values.get("id_number", "")
-    if not on_roster:
-        report(checked, ctx, ctx.form["id_number"], "not_on_roster", number)
-        return
-    name = checked.values.get("name", "")
-    if roster[number] and name and name != roster[number]:
-        report(checked, ctx, ctx.form["name"], "name_differs", name, expected=roster[number])
-
-
-def _check_holders(ws: Workspace, rows: list[tuple[RawRow, CheckedRow, bool]], ctx: RowContext,
-                   outcome: Outcome) -> None:
+def _check_holders(ws: Workspace, checked: CheckedTable, ctx: RowContext, outcome: Outcome, ok: list[bool]) -> None:
     """A person already held by another village's template is a conflict, never an overwrite."""
     ours = outcome.identity.template_id if outcome.identity else ""
-    keys = [c.values["id_number"] for _, c, _ in rows if c.ok and c.values.get("id_number")]
-    holders = ws.store.holders("persons", keys)
+    numbers = checked.values.get("id_number") or []
+    holders = ws.store.holders("persons", [number for number in compress(numbers, ok) if number])
     if not holders:
         return
-    for _, checked, _ in rows:
-        holder = holders.get(checked.values.get("id_number", ""))
-        if holder is None or not checked.ok:
+    codes = checked.values.get("region_code") or [None] * len(numbers)
+    for i, number in enumerate(numbers):
+        holder = holders.get(number or "")
+        if holder is None or not ok[i]:
             continue
-        region = checked.values.get("region_code", "")
+        region = codes[i] or ""
         if holder.region_code != region and holder.template_id != ours and not _same_line(holder, region):
             village = " ".join(regions.load().path_names(holder.region_code)[1:])
-            report(checked, ctx, ctx.form["id_number"], "duplicate_across_villages", checked.values["id_number"],
-                   other=village or holder.region_code, when=f"{holder.received_at[:10]} {holder.file_name}")
-            outcome.conflicts.append((checked.values["id_number"], holder, region))
+            checked.report(i, ctx, ctx.form["id_number"], "duplicate_across_villages", number,
+                           other=village or holder.region_code, when=f"{holder.received_at[:10]} {holder.file_name}")
+            outcome.conflicts.append((number, holder, region))   # type: ignore[arg-type]
 
 
 def _same_line(holder: Holder, region: str) -> bool:
@@ -458,7 +462,7 @@ def _coverage(ws: Workspace, outcome: Outcome) -> None:
     if not outcome.village:
         return
     persons = next((s for s in outcome.sheets if s.form.kind == "persons"), None)
-    done = {c.values.get("id_number") for _, c, _ in persons.accepted} if persons else set()
+    done = set(persons.accepted.values.get("id_number", ())) if persons else set()
     shown = ("person_no", "id_number", "name", "home_street")
     roster = ws.store.roster("persons", outcome.village, shown)
     outcome.roster_total = len(roster)
@@ -561,8 +565,7 @@ def _merge(ws: Workspace, outcome: Outcome, archived: Path, receipt: Path) -> No
     pending: list[tuple[str, str, str, bool]] = []
     for result in outcome.sheets:
         kind = result.form.kind
-        accepted = [(raw.row, c.values, on_roster) for raw, c, on_roster in result.rows if c.ok]
-        store.merge(kind, file_id, result.sheet.name, template, accepted)
+        store.merge(kind, file_id, result.sheet.name, template, result.accepted)
         pending.extend((kind, row_key(kind, c.values) or f"row:{raw.row}", c.values.get("region_code", ""),
                         on_roster) for raw, c, on_roster in result.rows if not c.ok)
     store.set_pending(template, file_id, pending + outcome.carried)

@@ -21,12 +21,12 @@ import shutil
 import struct
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
-from itertools import chain, compress, islice, zip_longest
-from operator import attrgetter, itemgetter
+from itertools import chain, islice, repeat, zip_longest
+from operator import itemgetter
 from pathlib import Path
 
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
@@ -54,12 +54,54 @@ class RawRow:
                                   # take free text as it is. Who adds a value that is not must clear it.
 
 
+@dataclass(slots=True)
+class Table:
+    """A sheet's rows as columns, as the checks take them (`rules.check_table`)."""
+
+    numbers: list[int]                  # 1-based spreadsheet row of each row
+    cells: dict[str, list[Cell]]        # field key -> each row's cell as read, None where it has none
+    rough: frozenset[str] | None = None   # fields whose cells may be other than text without surrounding
+                                          # spaces (numbers, dates, ""); None: any field's may be
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[RawRow], keys: Iterable[str]) -> Table:
+        """Rows given one by one, as columns of the fields `keys`."""
+        cells = [raw.values for raw in rows]
+        rough = frozenset(key for raw in rows if not raw.trimmed for key, cell in raw.values.items()
+                          if type(cell) is not str or not cell or cell.strip() != cell)
+        return cls([raw.row for raw in rows], {key: list(map(dict.get, cells, repeat(key))) for key in keys}, rough)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def select(self, rows: Sequence[int]) -> Table:
+        """The rows at these places, in this order."""
+        pick = itemgetter(*rows) if len(rows) > 1 else (lambda column: (column[rows[0]],) if rows else ())
+        return Table(list(pick(self.numbers)), {key: list(pick(column)) for key, column in self.cells.items()},
+                     self.rough)
+
+    def raw(self, i: int) -> RawRow:
+        """Row i as read."""
+        values: dict[str, Cell] = {key: cell for key, column in self.cells.items() if (cell := column[i]) is not None}
+        trimmed = self.rough is not None and (self.rough.isdisjoint(values) or all(
+            type(cell) is str and cell and cell.strip() == cell for cell in values.values()))
+        return RawRow(self.numbers[i], values, trimmed)
+
+
 @dataclass
 class FormSheet:
     form: Form
     name: str                     # the sheet's name in the file
     columns: dict[str, int]       # field key -> 0-based column
-    rows: list[RawRow] = field(default_factory=list)
+    table: Table = field(default_factory=lambda: Table([], {}, frozenset()))   # its rows, as columns
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def rows(self) -> list[RawRow]:
+        """The sheet's rows one by one (made when asked for)."""
+        return [self.table.raw(i) for i in range(len(self.table))]
 
 
 @dataclass
@@ -450,10 +492,8 @@ def _match_sheet(name: str, rows: Iterator[Sequence[Cell]], roster: bool = False
     lacking = [form[k].label for k in needed if k not in columns]
     if lacking:
         return form, lacking
-    sheet = FormSheet(form=form, name=name, columns=columns)
-    sheet.rows.extend(_data_rows(chain(head[header_row + 1:], rows), columns, header_row + 1,
-                                 own=set(columns) <= set(form.keys)))
-    return sheet
+    table = _data_rows(chain(head[header_row + 1:], rows), columns, header_row + 1)
+    return FormSheet(form=form, name=name, columns=columns, table=table)
 
 
 def _under(upper: Sequence[Cell], lower: Sequence[Cell]) -> list[Cell]:
@@ -461,18 +501,16 @@ def _under(upper: Sequence[Cell], lower: Sequence[Cell]) -> list[Cell]:
     return [low if low not in (None, "") else up for up, low in zip_longest(upper, lower)]
 
 
-def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int, own: bool) -> list[RawRow]:
-    """The non-empty rows after the header; `rows` has already yielded the header row.
+def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int) -> Table:
+    """The non-empty rows after the header, as columns; `rows` has already yielded the header row.
 
     A cell is taken unless it is empty or only spaces; text loses its surrounding spaces.
     The form's cells of each row are picked and trimmed as the row is read, equal texts kept
-    once (codes, places and names repeat down a county's sheet: this halves the memory); the
-    rows' dicts are made once `rows` is used up, so they do not add to the memory the
-    spreadsheet reader holds. Rows of text only (nearly all) are made without a Python step
-    per cell, and marked `trimmed` when `own` (the columns are all the form's own fields)."""
+    once (codes, places and names repeat down a county's sheet: this halves the memory).
+    Rows of text only (nearly all) are taken without a Python step per cell, into one list
+    a row after another, which the columns are cut from."""
     with gc_paused():
-        picked = _picked(rows, columns, start)
-        return _rows_of(picked, own)
+        return _columns_of(_picked(rows, columns, start))
 
 
 @dataclass
@@ -540,22 +578,32 @@ def _padded(cells: Sequence[Cell], width: int) -> Sequence[Cell]:
     return cells if len(cells) >= width else [*cells, *[""] * (width - len(cells))]
 
 
-def _rows_of(picked: _Picked, own: bool) -> list[RawRow]:
-    """The picked rows as RawRows, in order; a trimmed cell is kept when it is not ''."""
-    keys = picked.keys
-    # Each row's dict takes the next len(keys) texts: zip stops at the end of `keys` before
-    # taking a text, compress at the end of zip before taking a selector.
-    texts, selectors = iter(picked.texts), iter(picked.texts)
-    out = [RawRow(r, dict(compress(zip(keys, texts, strict=False), selectors)), own) for r in picked.numbers]
+def _columns_of(picked: _Picked) -> Table:
+    """The picked rows as columns, in order; a trimmed cell is None when it is ''."""
+    keys, width = picked.keys, len(picked.keys)
+    cells: dict[str, list[Cell]] = {}
+    for j, key in enumerate(keys):
+        column: list[Cell] = picked.texts[j::width]     # type: ignore[assignment]
+        if "" in column:
+            column = [cell or None for cell in column]
+        cells[key] = column
+    table = Table(picked.numbers, cells, frozenset())
     if not picked.mixed:
-        return out
-    for r, cells in picked.mixed:    # numbers and dates too: 0 and False are filled cells
-        values = [v.strip() if isinstance(v, str) else v for v in cells]
-        kept = dict(compress(zip(keys, values, strict=True), map(_filled, values)))
-        if kept:
-            out.append(RawRow(r, kept, False))
-    out.sort(key=attrgetter("row"))    # two runs in order: merged, not sorted anew
-    return out
+        return table
+    rough: set[str] = set()
+    for r, row in picked.mixed:    # numbers and dates too: 0 and False are filled cells
+        values = [v.strip() if isinstance(v, str) else v for v in row]
+        if not any(map(_filled, values)):
+            continue
+        table.numbers.append(r)
+        for key, value in zip(keys, values, strict=True):
+            filled = _filled(value)
+            cells[key].append(value if filled else None)
+            if filled and type(value) is not str:
+                rough.add(key)
+    order = sorted(range(len(table.numbers)), key=table.numbers.__getitem__)   # two runs in order
+    ordered = table.select(order)
+    return Table(ordered.numbers, ordered.cells, frozenset(rough))
 
 
 def _picker(indexes: tuple[int, ...]) -> Callable[[Sequence[Cell]], tuple[Cell, ...]]:

@@ -6,30 +6,33 @@ YYYY-MM-DD) and the problems found: cell checks by field kind, derived from the 
 order, then the rules' in theirs. Checks across rows (duplicates, the roster, the
 store) live in `pipeline`; their messages, like all others, in `problems`.
 
-`check_rows` checks a sheet's rows a field at a time, not a row at a time: a county's
-sheet has a hundred thousand rows, and every step taken on each row costs.
+`check_table` checks a sheet's rows as the reader gives them, as columns (`reader.Table`),
+a field at a time, not a row at a time: a county's sheet has a hundred thousand rows,
+and every step taken on each row, every object made for each, costs.
 - A row's *pattern* is its code cells and which of the watched free-text fields (the
   required ones, those the rules on codes read) it leaves empty. A county's rows hold a
   few thousand patterns, each worked out once (`_Patterns`): the codes checked, the
-  required fields left empty, what the rules on codes find. The rows come in a few
-  hundred *shapes* (the fields they fill, in order), so reading a row's pattern takes
-  a lookup and one C-level call; its values are its cells merged with its codes.
+  required fields left empty, what the rules on codes find. A row's pattern is one
+  tuple, zipped from the columns; the code columns' values are read off the patterns.
 - Every other checked field is taken down its column: a cell known to be its own value
   without a problem (`CellCheck.clean`) costs one C-level call, the others are looked
   up; the ID numbers are checked in one expression each (`identifiers.check_ids`).
 - The rules that need a row's own values (sex and birth date against the ID, a phone,
   the age) run over the columns they need; only the rows that fail are looked at.
-`check_row` is `check_rows` of one row. The garbage collector is paused while the rows
-are made (engine.bulk).
+The result (`CheckedTable`) is the rows' values as columns and the problems of the rows
+that have any: only those become rows of their own (`CheckedRow`), for their messages and
+the receipt; the others go to the merge as columns. `check_rows` and `check_row` take
+rows given one by one (a roster, a test). The garbage collector is paused while the
+columns are made (engine.bulk).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import attrgetter, call, itemgetter, not_
+from operator import attrgetter, is_, itemgetter, not_
 from typing import NamedTuple
 
 from engine.bulk import gc_paused
@@ -37,7 +40,7 @@ from engine.columns import TABLE_LIMIT, CellCheck, Issue, cell_check, required_i
 from engine.form import OTHER_CODES, Field, Form
 from engine.identifiers import IdCheck, birth_date, check_digit, check_ids, sex_of_digit
 from engine.problems import Problem, problem
-from engine.reader import Cell, RawRow, cell_text
+from engine.reader import Cell, RawRow, Table, cell_text
 
 SEX_LABELS = {"1": "男", "2": "女"}
 NO_UNIT_EMPLOYMENT = {"1", "2", "3", "5"}
@@ -63,24 +66,32 @@ class RowContext:
 
 
 def check_rows(rows: Sequence[RawRow], ctx: RowContext) -> list[CheckedRow]:
-    """Check a sheet's rows: their values and cell problems, then the rules between fields
-    (the module's docs say how)."""
+    """Check a sheet's rows given one by one: `check_table` of them as columns."""
     with gc_paused():
-        sheet = _Sheet(rows, ctx)
-        for f, key, check in sheet.plan.columns:
-            if check is None:
-                sheet.check_ids(f, key)
-            else:
-                sheet.check_column(f, key, check)
-        sheet.make_rows()
-        for rule in _ROSTER_RULES[ctx.form.kind] if ctx.roster else _ROW_RULES[ctx.form.kind]:
-            rule(sheet)
-        return sheet.checked
+        return check_table(Table.of_rows(rows, _plan(ctx.form).keys), ctx).rows()
 
 
 def check_row(raw: RawRow, ctx: RowContext) -> CheckedRow:
     """Check one row: `check_rows` of that row alone."""
     return check_rows([raw], ctx)[0]
+
+
+def check_table(table: Table, ctx: RowContext) -> CheckedTable:
+    """Check a sheet's rows, given as columns: their values and cell problems, then the rules
+    between fields (the module's docs say how)."""
+    if not table.numbers:
+        return CheckedTable([], {}, {})
+    with gc_paused():
+        sheet = _Sheet(table, ctx)
+        for f, key, check in sheet.plan.columns:
+            if check is None:
+                sheet.check_ids(f, key)
+            else:
+                sheet.check_column(f, key, check)
+        sheet.close_cells()
+        for rule in _ROSTER_RULES[ctx.form.kind] if ctx.roster else _ROW_RULES[ctx.form.kind]:
+            rule(sheet)
+        return CheckedTable(table.numbers, sheet.values, sheet.problems)
 
 
 def report(checked: CheckedRow, ctx: RowContext, f: Field | None, name: str, value: object = "",
@@ -89,6 +100,43 @@ def report(checked: CheckedRow, ctx: RowContext, f: Field | None, name: str, val
     checked.problems.append(problem(
         name, sheet=ctx.sheet, row=checked.row, column=f.label if f else "", field=f.key if f else "",
         value=value, **params))
+
+
+@dataclass
+class CheckedTable:
+    """A sheet's checked rows as columns: each row's values, and the problems of those with any."""
+
+    numbers: list[int]                               # 1-based spreadsheet row of each row
+    values: dict[str, list[str | None]]              # field -> each row's checked value (None or "": none)
+    problems: dict[int, list[Problem]]               # row index -> its problems, in order
+
+    def ok_rows(self) -> list[bool]:
+        """Whether each row is accepted: none of its problems is an error."""
+        ok = [True] * len(self.numbers)
+        for i, found in self.problems.items():
+            ok[i] = all(p.severity != "error" for p in found)
+        return ok
+
+    def report(self, i: int, ctx: RowContext, f: Field, name: str, value: object = "", **params: object) -> None:
+        """Add a problem of rule `name` to row i, located at field `f`."""
+        self.problems.setdefault(i, []).append(problem(
+            name, sheet=ctx.sheet, row=self.numbers[i], column=f.label, field=f.key, value=value, **params))
+
+    def values_of(self, i: int) -> dict[str, str]:
+        """Row i's values, as a checked row holds them (fields with a value only)."""
+        return {key: value for key, column in self.values.items() if (value := column[i])}
+
+    def row(self, i: int) -> CheckedRow:
+        return CheckedRow(self.numbers[i], self.values_of(i), list(self.problems.get(i, ())))
+
+    def rows(self) -> list[CheckedRow]:
+        """Every row as a CheckedRow (made a row at a time only here)."""
+        keys = tuple(self.values)
+        out = [CheckedRow(number, dict(compress(zip(keys, values, strict=True), values)))
+               for number, values in zip(self.numbers, zip(*self.values.values(), strict=True), strict=True)]
+        for i, found in self.problems.items():
+            out[i].problems.extend(found)
+        return out
 
 
 # -- a sheet's cells ------------------------------------------------------------------------
@@ -100,10 +148,9 @@ class _Plan:
 
     patterns: dict[bool, _Patterns]                # by RowContext.roster (a roster row: no rules on codes)
     columns: tuple[tuple[Field, str, CellCheck | None], ...]   # the other checked fields, in order,
-    column_keys: tuple[str, ...]                   # ... with their check (None: the ID); their keys
-    checked_keys: tuple[str, ...]                  # all checked fields, in order
-    text_keys: frozenset[str]                      # free text: only trimmed
-    keys: frozenset[str]
+                                                   # ... with their check (None: the ID)
+    text_keys: tuple[str, ...]                     # free text: only trimmed, in the form's order
+    keys: tuple[str, ...]                          # the form's fields, in order
     position: dict[str, int]                       # field -> its place in the form
 
 
@@ -120,9 +167,8 @@ def _plan(form: Form) -> _Plan:
             patterns={roster: _Patterns(form, tuple(f for f in checked if f.kind == "code"), texts,
                                         () if roster else _CODE_RULES[form.kind]) for roster in (False, True)},
             columns=tuple((f, f.key, checks[f.key]) for f in checked if f.kind != "code"),
-            column_keys=tuple(f.key for f in checked if f.kind != "code"),
-            checked_keys=tuple(f.key for f in checked), text_keys=frozenset(f.key for f in texts),
-            keys=frozenset(form.keys), position={f.key: i for i, f in enumerate(form.fields)})
+            text_keys=tuple(f.key for f in texts), keys=tuple(form.keys),
+            position={f.key: i for i, f in enumerate(form.fields)})
         _PLANS[id(form)] = known
     return known[1]
 
@@ -134,21 +180,17 @@ class _Pattern(NamedTuple):
     """What a row's pattern (its code cells, the watched free text it leaves empty) makes of it."""
 
     values: dict[str, str]                       # its codes checked, where the cell keeps one
-    emptied: tuple[str, ...]                     # code fields whose cell keeps nothing
     issues: tuple[tuple[Field, Issue], ...]      # cell problems: the codes', required fields left empty
     findings: tuple[_Finding, ...]               # problems of the rules on codes, in their order
-    plain: bool                                  # no emptied code, no issue
+    plain: bool                                  # no code emptied, no issue
 
 
-_Head = tuple[tuple[str, ...], frozenset[str]]    # the code fields filled, the watched fields left empty
-
-
-class _Patterns(dict[tuple[_Head, tuple[Cell, ...]], _Pattern]):
+class _Patterns(dict[tuple[Cell | bool, ...], _Pattern]):
     """A row's pattern -> what it makes of the row, worked out once per pattern from the
-    fields' own checks and the rules on codes. A pattern is given as the code fields the
-    row fills and the watched free-text fields it leaves empty (the required ones, and
-    those the rules on codes read), then its code cells. As in `columns.CellTable`, only
-    patterns of text are kept."""
+    fields' own checks and the rules on codes. A pattern is a tuple: the row's cell in each
+    code field (None where it has none), then for each watched free-text field (the required
+    ones, and those the rules on codes read) whether the row leaves it empty. As in
+    `columns.CellTable`, only patterns of text are kept."""
 
     def __init__(self, form: Form, codes: tuple[Field, ...], texts: tuple[Field, ...],
                  rules: tuple[_CodeRule, ...]) -> None:
@@ -158,18 +200,15 @@ class _Patterns(dict[tuple[_Head, tuple[Cell, ...]], _Pattern]):
         self.lookups = tuple(cell_check(f).lookup for f in codes)
         self.required = tuple(f for f in texts if f.required)
         self.required_keys = frozenset(f.key for f in self.required)
-        self.read_keys = frozenset(f.key for f in texts if f.key in _READ_TEXTS)
-        self.watched = self.required_keys | self.read_keys
-        self.shapes = _Shapes(self)
+        self.watched = tuple(f.key for f in texts if f.required or f.key in _READ_TEXTS)
 
-    def __missing__(self, pattern: tuple[_Head, tuple[Cell, ...]]) -> _Pattern:
-        (filled, empty), filled_cells = pattern
-        cells = dict(zip(filled, filled_cells, strict=True))
+    def __missing__(self, pattern: tuple[Cell | bool, ...]) -> _Pattern:
+        cells, flags = pattern[:len(self.codes)], pattern[len(self.codes):]
+        empty = frozenset(key for key, flag in zip(self.watched, flags, strict=True) if flag)
         values: dict[str, str] = {}
-        emptied: list[str] = []
+        emptied = False
         issues: list[tuple[Field, Issue]] = []
-        for f, lookup in zip(self.codes, self.lookups, strict=True):
-            cell = cells.get(f.key)
+        for f, lookup, cell in zip(self.codes, self.lookups, cells, strict=True):
             if cell is None:
                 if f.required:
                     issues.append((f, required_issue(f)))
@@ -178,108 +217,62 @@ class _Patterns(dict[tuple[_Head, tuple[Cell, ...]], _Pattern]):
             if value:
                 values[f.key] = value
             else:
-                emptied.append(f.key)
+                emptied = True
             if issue is not None:
                 issues.append((f, issue))
         issues += [(f, required_issue(f)) for f in self.required if f.key in empty]
         findings = tuple(finding for rule in self.rules for finding in rule(values, empty, issues, self.form))
-        result = _Pattern(values, tuple(emptied), tuple(issues), findings, not emptied and not issues)
-        if all(type(cell) is str for cell in filled_cells):
+        result = _Pattern(values, tuple(issues), findings, not emptied and not issues)
+        if all(type(cell) is str or cell is None for cell in cells):
             if len(self) >= TABLE_LIMIT:
                 self.clear()
             self[pattern] = result
         return result
 
 
-class _Shape(NamedTuple):
-    """How the checks read a row whose values start with these fields, in this order."""
-
-    head: _Head                                              # its pattern's head (`_Patterns`)
-    codes: Callable[[dict[str, Cell]], tuple[Cell, ...]]     # its code cells, as filled
-
-
-class _Shapes(dict[tuple[str, ...], _Shape]):
-    """The fields a row's values start with, in order -> its `_Shape`. A county's rows
-    come in a few hundred shapes: a row's pattern then costs a lookup and one C-level call."""
-
-    def __init__(self, patterns: _Patterns) -> None:
-        super().__init__()
-        self.patterns = patterns
-
-    def __missing__(self, keys: tuple[str, ...]) -> _Shape:
-        patterns = self.patterns
-        filled = tuple(key for key in patterns.code_keys if key in keys)
-        shape = _Shape((filled, patterns.watched.difference(keys)), _getter(filled))
-        if len(self) >= TABLE_LIMIT:
-            self.clear()
-        self[keys] = shape
-        return shape
-
-    def empty(self, shape: _Shape, raw: dict[str, Cell]) -> _Head:
-        """The head of a row not as the reader gives it: its required fields are empty when
-        it has no cell there (a cell of spaces leaves its values without that field)."""
-        patterns = self.patterns
-        filled, empty = shape.head
-        return filled, (empty - patterns.required_keys) | patterns.required_keys.difference(raw)
-
-
-def _getter(keys: tuple[str, ...]) -> Callable[[dict[str, Cell]], tuple[Cell, ...]]:
-    """A row's cells in `keys`, all filled, as a tuple: one C-level call for two or more."""
-    if len(keys) > 1:
-        return itemgetter(*keys)
-    return lambda row: tuple(row[key] for key in keys)
-
-
 class _Sheet:
-    """A sheet's rows under check: their values (a dict a row), patterns, ID checks and
-    cell problems, then the checked rows, which the rules between fields read a column
-    at a time."""
+    """A sheet's rows under check, as columns: their values (a list a field), patterns, ID
+    checks and problems, which the rules between fields read and add to a column at a time."""
 
-    def __init__(self, rows: Sequence[RawRow], ctx: RowContext) -> None:
-        self.rows, self.ctx, self.plan = rows, ctx, _plan(ctx.form)
-        self.cells = cells = [raw.values for raw in rows]
-        self.found: dict[int, list[tuple[int, Problem]]] = {}   # row -> (field's place, problem)
-        self.ids: list[IdCheck | None] = [None] * len(rows)
-        self.columns: dict[str, list[str | None]] = {}          # see `column`
-        self.checked: list[CheckedRow] = []
-        # A row's values start as its cells with its codes checked, from its pattern; a row
-        # not like the reader's starts from `_start`.
-        self.patterns_of = patterns = self.plan.patterns[ctx.roster]
-        like = None if all(map(_TRIMMED, rows)) else [raw.trimmed or _like_read(row, self.plan)
-                                                      for raw, row in zip(rows, cells, strict=True)]
-        if like is None or all(like):
-            starts = cells
-            shapes = list(map(patterns.shapes.__getitem__, map(tuple, cells)))
-            heads: Iterable[_Head] = map(_HEAD, shapes)
+    def __init__(self, table: Table, ctx: RowContext) -> None:
+        self.numbers, self.ctx, self.plan = table.numbers, ctx, _plan(ctx.form)
+        self.size = size = len(table.numbers)
+        blank: list[Cell] = [None] * size
+        self.cells = cells = {key: table.cells.get(key) or blank for key in self.plan.keys}
+        self.found: dict[int, list[tuple[int, Problem]]] = {}   # row -> (field's place, cell problem)
+        self.problems: dict[int, list[Problem]] = {}            # row -> its problems, once `close_cells`
+        self.ids: list[IdCheck | None] = [None] * size
+        values: dict[str, list[str | None]] = {}
+        for key in self.plan.text_keys:             # free text: as read, when the reader trimmed it
+            trimmed = table.rough is not None and key not in table.rough
+            values[key] = cells[key] if trimmed else list(map(_text_value, cells[key]))  # type: ignore[assignment]
+        # The codes and the watched fields left empty, a row's pattern, worked out once each.
+        patterns = self.plan.patterns[ctx.roster]
+        flags = [map(_NONE, cells[key], repeat(None)) if key in patterns.required_keys else map(not_, values[key])
+                 for key in patterns.watched]
+        if patterns.code_keys or flags:
+            found = list(map(patterns.__getitem__, zip(*(cells[key] for key in patterns.code_keys), *flags, strict=True)))
         else:
-            starts = [row if read else _start(row, self.plan) for read, row in zip(like, cells, strict=True)]
-            shapes = list(map(patterns.shapes.__getitem__, map(tuple, starts)))
-            heads = [shape.head if read else patterns.shapes.empty(shape, row)
-                     for read, row, shape in zip(like, cells, shapes, strict=True)]
-        codes = map(call, map(_CODES, shapes), starts)
-        self.patterns = found = list(map(patterns.__getitem__, zip(heads, codes, strict=True)))
-        self.values: list[dict[str, str]] = list(map(dict.__or__, starts, map(itemgetter(0), found)))
-        for i in compress(range(len(found)), map(not_, map(_PLAIN, found))):
-            for key in found[i].emptied:
-                self.values[i].pop(key, None)
+            found = [patterns[()]] * size
+        self.patterns = found
+        for key in patterns.code_keys:
+            values[key] = list(map(dict.get, map(_VALUES, found), repeat(key)))
+        for i in compress(range(size), map(not_, map(_PLAIN, found))):
             for f, issue in found[i].issues:
                 self._report(i, f, issue)
+        self.values = values
 
     def column(self, key: str) -> list[str | None]:
-        """The rows' values of field `key` (None or "" where there is none), read once."""
-        column = self.columns.get(key)
+        """The rows' values of field `key` (None or "" where there is none)."""
+        column = self.values.get(key)
         if column is None:
-            if key in self.patterns_of.code_keys:
-                column = list(map(dict.get, map(itemgetter(0), self.patterns), repeat(key)))
-            else:
-                column = list(map(dict.get, self.values, repeat(key)))
-            self.columns[key] = column
+            column = self.values[key] = [None] * self.size
         return column
 
     def check_column(self, f: Field, key: str, check: CellCheck) -> None:
         """A field's cells down its column: only those not known clean are looked up."""
-        column: list[Cell] = list(map(dict.get, self.cells, repeat(key)))
-        lookup, values, required = check.lookup, self.values, f.required and f.kind != "date"
+        column: list[Cell] = list(self.cells[key])
+        lookup, required = check.lookup, f.required and f.kind != "date"
         for i in compress(range(len(column)), map(not_, check.clean(column))):
             cell = column[i]
             if cell is None:
@@ -289,77 +282,56 @@ class _Sheet:
             value, issue = lookup(cell)
             if issue is not None:
                 self._report(i, f, issue)
-            if not value:
-                values[i].pop(key, None)
-            elif value != cell:
-                values[i][key] = value
-            column[i] = value
-        self.columns[key] = column  # type: ignore[assignment]   # the cells left are their values
+            column[i] = value or None
+        self.values[key] = column  # type: ignore[assignment]   # the cells left are their values
 
     def check_ids(self, f: Field, key: str) -> None:
         """The ID numbers (`identifiers.check_ids`); an ID cell always has a value, if only ""."""
-        at, cells = self._cells(f, key)
-        results = check_ids(cells, self.ctx.today)
-        if len(at) == len(self.ids):
+        cells = self.cells[key]
+        at: Sequence[int] = range(self.size)
+        if None in cells:
+            at = [i for i, cell in enumerate(cells) if cell is not None]
+            if f.required:
+                for i in set(range(self.size)).difference(at):
+                    self._report(i, f, required_issue(f))
+        given = cells if len(at) == self.size else [cells[i] for i in at]
+        results = check_ids(given, self.ctx.today)
+        if len(at) == self.size:
             self.ids = results  # type: ignore[assignment]
         else:
             for i, result in zip(at, results, strict=True):
                 self.ids[i] = result
+        values: list[Cell] = list(cells)
         # the IDs not found as typed and good
         for j in [j for j, (number, trouble, upgraded) in enumerate(results)
-                  if number is not cells[j] or trouble is not None or upgraded]:
-            for issue in _id_issues(results[j], cells[j]):
+                  if number is not given[j] or trouble is not None or upgraded]:
+            for issue in _id_issues(results[j], given[j]):
                 self._report(at[j], f, issue)
-            self.values[at[j]][key] = results[j].number
+            values[at[j]] = results[j].number
+        self.values[key] = values  # type: ignore[assignment]
 
-    def make_rows(self) -> None:
-        """The checked rows: values, cell problems in the form's order. (The ID checks stay
-        with the sheet, for the rules between fields: a county's rows outlive them.)"""
-        self.checked = list(map(CheckedRow, map(_ROW, self.rows), self.values,
-                                map(list, repeat((), len(self.rows)))))
-        for i, found in self.found.items():
-            self.checked[i].problems.extend(p for _, p in sorted(found, key=itemgetter(0)))
+    def close_cells(self) -> None:
+        """The cell problems found, each row's in the form's order; the rules' come after."""
+        self.problems = {i: [p for _, p in sorted(found, key=itemgetter(0))] for i, found in sorted(self.found.items())}
+        self.values = {key: self.values[key] for key in self.plan.keys if key in self.values}
 
-    def _cells(self, f: Field, key: str) -> tuple[Sequence[int], list[Cell]]:
-        """The rows with a cell in field `key` and those cells; an empty required cell is reported."""
-        column = list(map(dict.get, self.cells, repeat(key)))
-        if None not in column:
-            return range(len(column)), column
-        at = [i for i, cell in enumerate(column) if cell is not None]
-        if f.required and f.kind != "date":
-            for i in set(range(len(column))).difference(at):
-                self._report(i, f, required_issue(f))
-        return at, [column[i] for i in at]
+    def report(self, i: int, f: Field, name: str, value: object = "", **params: object) -> None:
+        """Add a problem of rule `name` to row i, located at field `f`."""
+        self.problems.setdefault(i, []).append(problem(
+            name, sheet=self.ctx.sheet, row=self.numbers[i], column=f.label, field=f.key, value=value, **params))
 
     def _report(self, i: int, f: Field, issue: Issue) -> None:
-        self.found.setdefault(i, []).append(_cell_problem(self.ctx, self.plan, self.rows[i].row, f, issue))
+        self.found.setdefault(i, []).append(_cell_problem(self.ctx, self.plan, self.numbers[i], f, issue))
 
 
-_TRIMMED = attrgetter("trimmed")
-_ROW = attrgetter("row")
+_NONE = is_
 _PLAIN = attrgetter("plain")
-_HEAD = attrgetter("head")
-_CODES = attrgetter("codes")
+_VALUES = attrgetter("values")
 
 
-def _like_read(cells: dict[str, Cell], plan: _Plan) -> bool:
-    """Whether a row not marked trimmed reads like the reader's: trimmed text only, in the
-    form's fields (it is then checked as one)."""
-    values = [*cells.values()]
-    try:
-        return all(values) and list(map(str.strip, values)) == values and cells.keys() <= plan.keys  # type: ignore[arg-type]
-    except TypeError:        # a cell that is not text
-        return False
-
-
-def _start(cells: dict[str, Cell], plan: _Plan) -> dict[str, Cell]:
-    """The values a row not like the reader's starts from: its free-text cells as text,
-    then its checked fields' cells in the form's order, each to be replaced by its checked
-    value (or dropped) as a reader's row's are."""
-    texts = plan.text_keys
-    start: dict[str, Cell] = {k: text for k, v in cells.items() if k in texts and (text := cell_text(v))}
-    start.update((key, cells[key]) for key in plan.checked_keys if key in cells)
-    return start
+def _text_value(cell: Cell) -> str | None:
+    """A free-text cell's value: its text, None when empty."""
+    return cell_text(cell) or None if cell is not None else None
 
 
 def _cell_problem(ctx: RowContext, plan: _Plan, row: int, f: Field, issue: Issue) -> tuple[int, Problem]:
@@ -398,7 +370,7 @@ def _id_agrees(sheet: _Sheet) -> None:
     """Sex and birth date agree with the ID; a missing birth date (or sex) is taken from it.
     Most rows agree, and that is seen by comparing text: the sex code with the one of the
     ID's 17th digit, the birth date without its dashes with the ID's birth digits."""
-    ctx, form, checked, values, ids = sheet.ctx, sheet.ctx.form, sheet.checked, sheet.values, sheet.ids
+    form, ids = sheet.ctx.form, sheet.ids
     sexes, births = sheet.column("sex"), sheet.column("birth_date")
     disagree = [i for i, result, sex, date in zip(range(len(ids)), ids, sexes, births, strict=True)
                 if result is not None and result.problem in _AGREEABLE
@@ -409,14 +381,14 @@ def _id_agrees(sheet: _Sheet) -> None:
         assert result is not None
         number, id_sex, sex = result.number, result.sex, sexes[i]
         if sex in SEX_LABELS and sex != id_sex:
-            report(checked[i], ctx, form["sex"], "sex_vs_id", f"{sex} {SEX_LABELS[sex]}",
-                   digit=number[16], expected=f"应为{SEX_LABELS[id_sex]}")
+            sheet.report(i, form["sex"], "sex_vs_id", f"{sex} {SEX_LABELS[sex]}",
+                         digit=number[16], expected=f"应为{SEX_LABELS[id_sex]}")
         birth, date = _iso_birth(number[6:14]), births[i]
         if date and date != birth:
-            report(checked[i], ctx, form["birth_date"], "birth_vs_id", date, expected=birth)
-        values[i]["birth_date"] = births[i] = birth
-        if not sex and not any(p.field == "sex" for p in checked[i].problems):
-            values[i]["sex"] = sexes[i] = id_sex
+            sheet.report(i, form["birth_date"], "birth_vs_id", date, expected=birth)
+        births[i] = birth
+        if not sex and not any(p.field == "sex" for p in sheet.problems.get(i, ())):
+            sexes[i] = id_sex
 
 
 _AGREEABLE = {None, "region"}     # ID problems that leave its sex and birth date to be read
@@ -424,20 +396,20 @@ _AGREEABLE = {None, "region"}     # ID problems that leave its sex and birth dat
 
 def _code_findings(sheet: _Sheet) -> None:
     """The rules on codes, judged once per pattern (`_CODE_RULES`), added to its rows."""
-    ctx, checked, patterns = sheet.ctx, sheet.checked, sheet.patterns
+    patterns = sheet.patterns
     for i in compress(range(len(patterns)), map(_FINDINGS, patterns)):
         for f, name, value, params in patterns[i].findings:
-            report(checked[i], ctx, f, name, value, **dict(params))
+            sheet.report(i, f, name, value, **dict(params))
 
 
 _FINDINGS = attrgetter("findings")
 
 
 def _phones(sheet: _Sheet) -> None:
-    ctx, mobile, landlines = sheet.ctx, sheet.ctx.form["mobile"], sheet.column("landline")
+    mobile, landlines = sheet.ctx.form["mobile"], sheet.column("landline")
     for i in compress(range(len(landlines)), map(not_, sheet.column("mobile"))):
         if not landlines[i]:
-            report(sheet.checked[i], ctx, mobile, "phone_missing")
+            sheet.report(i, mobile, "phone_missing")
 
 
 _AGE_LIMITS: dict[str, tuple[int, int]] = {"0": (16, 200), "1": (0, 7), "2": (3, 40), "5": (40, 200)}
@@ -451,8 +423,8 @@ def _age(sheet: _Sheet) -> None:
     for i in compress(range(len(statuses)), map(bounds.__contains__, statuses)):
         birth, status = births[i], statuses[i]
         if birth and not bounds[status][0] < birth <= bounds[status][1]:
-            report(sheet.checked[i], ctx, employment, "age_implausible", _entry(ctx.form, "employment", status),  # type: ignore[arg-type]
-                   age=_ages(today)[birth])
+            sheet.report(i, employment, "age_implausible", _entry(ctx.form, "employment", status),  # type: ignore[arg-type]
+                         age=_ages(today)[birth])
 
 
 def _birth_bounds(today: dt.date) -> dict[str | None, tuple[str, str]]:
@@ -569,3 +541,14 @@ def unit_key(values: dict[str, str]) -> str:
 
 def row_key(kind: str, values: dict[str, str]) -> str:
     return values.get("id_number", "") if kind == "persons" else unit_key(values)
+
+
+def row_keys(kind: str, values: dict[str, list[str | None]]) -> list[str]:
+    """`row_key` of each row of a sheet given as columns (None or "": no value)."""
+    size = len(next(iter(values.values()), ()))
+    if kind == "persons":
+        return [number or "" for number in values.get("id_number") or [None] * size]
+    blank: list[str | None] = [None] * size
+    return [unit_key({k: v for k, v in zip(("credit_code", "unit_no", "region_code", "unit_name"), row, strict=True) if v})
+            for row in zip(*(values.get(k) or blank for k in ("credit_code", "unit_no", "region_code", "unit_name")),
+                           strict=True)]

@@ -18,9 +18,11 @@ import datetime as dt
 import json
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import truth
 from pathlib import Path
 from typing import Any
 
@@ -135,26 +137,71 @@ def _keys_in(column: str, keys: Iterable[str]) -> tuple[str, str]:
     return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(keys), ensure_ascii=False)
 
 
-def _by_shape(rows: Iterable[_Merged], cols: Sequence[str]) -> dict[tuple[str, ...], list[_Merged]]:
-    """Rows to merge grouped by the columns they fill, in the order they fill them. A
+@dataclass
+class Rows:
+    """Rows to merge, as columns: each row's number in its sheet, values (None or "" where it
+    has none) and whether it is on the roster."""
+
+    numbers: list[int] = field(default_factory=list)
+    values: dict[str, list[str | None]] = field(default_factory=dict)
+    on_roster: list[bool] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, rows: Iterable[_Merged]) -> Rows:
+        """Rows given one by one: (row number, values, on roster)."""
+        merged = cls()
+        for number, values, on_roster in rows:
+            merged.extend([number], {key: [value] for key, value in values.items()}, [on_roster])
+        return merged
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def extend(self, numbers: Sequence[int], values: Mapping[str, Sequence[str | None]],
+               on_roster: Sequence[bool], keep: Sequence[bool] | None = None) -> None:
+        """Add rows (those `keep` says, when given), their values given as columns."""
+        def kept(column: Sequence[Any]) -> Iterable[Any]:
+            return column if keep is None else compress(column, keep)
+
+        size = len(self.numbers)
+        self.numbers.extend(kept(numbers))
+        added = len(self.numbers) - size
+        for key, column in values.items():
+            self.values.setdefault(key, [None] * size).extend(kept(column))
+        for key, column in self.values.items():
+            if key not in values:
+                column.extend([None] * added)
+        self.on_roster.extend(kept(on_roster))
+
+
+def _by_shape(rows: Rows, cols: Sequence[str]) -> dict[tuple[str, ...], list[int]]:
+    """Rows to merge grouped by the columns they fill (the rows' places in each group). A
     county's rows fill a few hundred such shapes; a statement per shape binds a row's
     values and not the ten or so columns it leaves empty: a county's insert a quarter
     faster (0.89 against 1.18 s for 104,404 rows). Inserted so, the table's rowids no
     longer follow the file: readers order records by file and row (`_FILE_ORDER`). The
     rows' keys are distinct (the checks return a sheet's duplicates), so the order of the
-    inserts does not decide which stays. Only the rows are grouped: their parameters are
-    made as each is inserted (made all at once, a county's are 30 MB more at the peak)."""
-    known = set(cols)
-    groups: dict[tuple[str, ...], list[_Merged]] = {}
-    for row in rows:
-        shape = tuple(row[1])
-        group = groups.get(shape)
+    inserts does not decide which stays. Only the rows' places are grouped: their
+    parameters are made as each is inserted (made all at once, a county's are 30 MB more
+    at the peak)."""
+    unknown = set(rows.values).difference(cols)
+    if unknown:
+        raise ValueError(f"not a column: {sorted(unknown)}")
+    given = [c for c in cols if c in rows.values]
+    groups: dict[tuple[bool, ...], list[int]] = {}
+    for i, filled in enumerate(zip(*(map(truth, rows.values[c]) for c in given), strict=True)):
+        group = groups.get(filled)
         if group is None:
-            if not known.issuperset(shape):
-                raise ValueError(f"not a column: {sorted(set(shape) - known)}")
-            group = groups[shape] = []
-        group.append(row)
-    return groups
+            group = groups[filled] = []
+        group.append(i)
+    return {tuple(compress(given, filled)): places for filled, places in groups.items()}
+
+
+def _picker(places: list[int], size: int) -> Callable[[Sequence[Any]], Iterable[Any]]:
+    """A column's values at `places` (of a column of `size`), in order, made as they are read."""
+    if len(places) == size:
+        return lambda column: column
+    return lambda column: map(column.__getitem__, places)
 
 
 class Store:
@@ -293,30 +340,34 @@ class Store:
                 out[row[0]] = Holder(*row)
         return out
 
-    def merge(self, kind: str, file_id: int, sheet: str, template_id: str,
-              rows: Sequence[_Merged]) -> None:
-        """Upsert accepted rows (row number, values, on roster); earlier records become versions.
+    def merge(self, kind: str, file_id: int, sheet: str, template_id: str, rows: Rows) -> None:
+        """Upsert accepted rows; earlier records become versions.
 
-        Values are stored as given (a checked row holds no empty text), each row with only the
-        columns it fills (`_by_shape`). A county's file is some 100,000 rows: the collector is
-        paused while their parameters are made."""
+        Values are stored as given, each row with only the columns it fills (`_by_shape`).
+        A county's file is some 100,000 rows: the collector is paused while their
+        parameters are made."""
         table, versions, key = TABLES[kind]
         cols = _columns(FORMS[kind])
         stamp = now()
+        if not rows.numbers:
+            return
         with gc_paused():
-            incoming, keys = _keys_in(key, (values[key] for _, values, _ in rows))
-            first_seen = dict(self.db.execute(f"SELECT {key}, first_seen FROM {table} WHERE {incoming}", (keys,)))
+            keys = rows.values[key]
+            incoming, listed = _keys_in(key, keys)   # type: ignore[arg-type]
+            first_seen = dict(self.db.execute(f"SELECT {key}, first_seen FROM {table} WHERE {incoming}", (listed,)))
             if first_seen:     # records replaced (none on a first return): kept as versions
                 all_cols = ", ".join((*cols, *ROW_META))
                 self.db.execute(f"INSERT INTO {versions} ({all_cols}, superseded_by, superseded_at) "
-                                f"SELECT {all_cols}, ?, ? FROM {table} WHERE {incoming}", (file_id, stamp, keys))
-            for filled, group in _by_shape(rows, cols).items():
+                                f"SELECT {all_cols}, ?, ? FROM {table} WHERE {incoming}", (file_id, stamp, listed))
+            for filled, places in _by_shape(rows, cols).items():
                 names = (*filled, *ROW_META)
+                pick = _picker(places, len(rows))
                 self.db.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) "
-                                    f"VALUES ({', '.join('?' * len(names))})", (
-                    (*values.values(), file_id, sheet, row_no, template_id, int(on_roster),
-                     first_seen.get(values[key], stamp) if first_seen else stamp, stamp)
-                    for row_no, values, on_roster in group))
+                                    f"VALUES ({', '.join('?' * len(names))})", zip(
+                    *(pick(rows.values[c]) for c in filled), repeat(file_id), repeat(sheet),
+                    pick(rows.numbers), repeat(template_id), map(int, pick(rows.on_roster)),
+                    map(first_seen.get, pick(keys), repeat(stamp)) if first_seen else repeat(stamp),
+                    repeat(stamp), strict=False))     # the repeats end with the rows
 
     def template_keys(self, kind: str, template_id: str) -> set[str]:
         table, _, key = TABLES[kind]

@@ -316,11 +316,11 @@ def test_a_failure_while_a_receipt_is_streamed_merges_nothing(
     run = engine.pipeline._CrossChecks.run
     chunks: list[int] = []
 
-    def third_fails(self, started):  # type: ignore[no-untyped-def]
+    def third_fails(self, started, result):  # type: ignore[no-untyped-def]
         chunks.append(len(started))
         if len(chunks) == 3:          # the helper has two chunks' rows by now
             raise RuntimeError("a bug")
-        return run(self, started)
+        return run(self, started, result)
 
     monkeypatch.setattr(engine.pipeline._CrossChecks, "run", third_fails)
     outcome = process_file(county, path)

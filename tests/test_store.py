@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.identifiers import check_digit
-from engine.store import Store
+from engine.store import Rows, Store
 
 
 def _id(n: int) -> str:
@@ -30,9 +30,9 @@ def test_records_come_back_in_the_files_order_whatever_columns_each_row_fills(tm
 
     with store.transaction():
         first = store.add_file(sha256="a", name="a.xlsx", archive_path="a", kind="template", status="accepted")
-        store.merge("persons", first, "人员登记", "T1", [(4 + n, row(n), True) for n in range(12)])
+        store.merge("persons", first, "人员登记", "T1", Rows.of((4 + n, row(n), True) for n in range(12)))
         second = store.add_file(sha256="b", name="b.xlsx", archive_path="b", kind="template", status="accepted")
-        store.merge("persons", second, "人员登记", "T2", [(4, row(20), True), (5, row(3), False)])
+        store.merge("persons", second, "人员登记", "T2", Rows.of([(4, row(20), True), (5, row(3), False)]))
     records = list(store.records("persons", village))
     assert [r["id_number"] for r in records] == [_id(n) for n in (0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 20, 3)]
     assert [r.get("landline") for r in records[:4]] == [None, "0561-3051234", None, None]
