@@ -98,18 +98,17 @@ def main(path: Path, root: Path) -> dict[str, object]:
                 break
             t = time.perf_counter()
             rows = list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
-            raws = [raw for raw in _data_rows(iter(rows), columns, row, own=True) if form.started(raw.values)]
+            table = _data_rows(iter(rows), columns, row)
+            table = table.select([i for i, s in enumerate(form.started_rows(table.cells, len(table))) if s])
             row += len(rows)
             made += time.perf_counter() - t
             t = time.perf_counter()
-            done = checks.run(raws)
-            for raw, c, _ in done:
-                if not c.problems:
-                    raw.values = c.values  # type: ignore[assignment]
+            part = SheetResult(form, sheet)
+            done = checks.run(table, part)
             helper.submit(stream_rows, [SheetResult(form, sheet, done).with_problems_only()])
             checked += time.perf_counter() - t
             t = time.perf_counter()
-            store.merge(kind, file_id, name, "CB-EXPORT-340621", Rows.of((r.row, c.values, on) for r, c, on in done if c.ok))
+            store.merge(kind, file_id, name, "CB-EXPORT-340621", part.accepted)
             merged += time.perf_counter() - t
             result.rows += done
         reader.join()
