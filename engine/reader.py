@@ -83,8 +83,8 @@ class Table:
     def raw(self, i: int) -> RawRow:
         """Row i as read."""
         values: dict[str, Cell] = {key: cell for key, column in self.cells.items() if (cell := column[i]) is not None}
-        trimmed = self.rough is not None and (self.rough.isdisjoint(values) or all(
-            type(cell) is str and cell and cell.strip() == cell for cell in values.values()))
+        trimmed = self.rough is not None and all(
+            type(cell) is str and cell and cell.strip() == cell for key in self.rough if (cell := values.get(key)) is not None)
         return RawRow(self.numbers[i], values, trimmed)
 
 
