@@ -66,3 +66,16 @@ def one_malloc_arena() -> None:
     except (OSError, AttributeError):          # not glibc (musl has no mallopt)
         return
     mallopt(M_ARENA_MAX, 1)
+
+
+def give_back() -> None:
+    """Give the C library's free memory back to the system (glibc's malloc_trim): after a
+    large sheet is read, what its loads and the making of its columns freed lies in holes
+    of the heap that the checks' and the merge's smaller objects do not fill."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)

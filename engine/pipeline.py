@@ -28,7 +28,7 @@ from itertools import compress
 from pathlib import Path
 
 from engine import regions
-from engine.bulk import gc_paused
+from engine.bulk import gc_paused, give_back
 from engine.export import read_returned
 from engine.fileinfo import saved_at
 from engine.form import FORM_VERSION, FORMS, Form
@@ -173,6 +173,8 @@ def _process(ws: Workspace, path: Path, archived: Path, sha: str, stamp: str, me
     # merges; the helper starts now, so that its start-up overlaps the checks. A file only
     # checked gains from it only when its receipt can be written as its rows are checked.
     large = sum(map(len, sub.sheets)) >= HELPER_ROWS
+    if large:
+        give_back()
     stream = large and not outcome.file_problems and _streamable(ws, outcome)
     helper = _helper() if large and (merge or stream) else None
     try:
@@ -314,26 +316,29 @@ def _check_sheet(ws: Workspace, sheet: FormSheet, scope: Region, outcome: Outcom
     form = sheet.form
     result = SheetResult(form, sheet)
     with gc_paused():
-        table = sheet.table
-        started = form.started_rows(table.cells, len(table))
-        if not all(started):
-            table = table.select(list(compress(range(len(started)), started)))
         checks = _CrossChecks(ws, RowContext(sheet.name, form, today), scope, outcome,
-                              len(table) if form.kind == "persons" else 0)
-        if outcome.village and "region_code" in form.keys:
-            regions_given = table.cells.get("region_code") or [None] * len(table)
-            table.cells["region_code"] = [code if code is not None else outcome.village for code in regions_given]
-        for start in range(0, len(table), CHUNK_ROWS):
-            chunk = checks.run(table.select(range(start, min(start + CHUNK_ROWS, len(table)))), result)
-            if stream is not None:
-                stream.submit(stream_rows, [SheetResult(form, sheet, chunk).with_problems_only()])
-            result.rows += chunk
+                              len(sheet) if form.kind == "persons" else 0)
+        parts, sheet.parts = sheet.parts, []    # each part let go of once checked
+        while parts:
+            table = parts.pop(0)
+            started = form.started_rows(table.cells, len(table))
+            if not all(started):
+                table = table.select(list(compress(range(len(started)), started)))
+            if outcome.village and "region_code" in form.keys:
+                given = table.cells.get("region_code") or [None] * len(table)
+                table.cells["region_code"] = [code if code is not None else outcome.village for code in given]
+            for start in range(0, len(table), CHUNK_ROWS):
+                chunk = table if len(table) <= CHUNK_ROWS else table.select(range(start, min(start + CHUNK_ROWS, len(table))))
+                checked = checks.run(chunk, result)
+                if stream is not None:
+                    stream.submit(stream_rows, [SheetResult(form, sheet, checked).with_problems_only()])
+                result.rows += checked
     result.keys = checks.keys
     result.count_rows()
     return result
 
 
-CHUNK_ROWS = 5_000
+CHUNK_ROWS = 10_000     # a large sheet's part (about 9,000 rows) is one chunk
 ROSTER_SCAN_ROWS = 20_000     # rows from which a sheet reads its region's roster whole
 
 

@@ -25,16 +25,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain, islice, repeat, zip_longest
 from operator import itemgetter
 from pathlib import Path
+from typing import TypeVar
 
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
 from engine.bulk import gc_paused
 from engine.form import FORMS, Form, normalize_text
 from engine.problems import REFUSED_FORMATS, Problem, problem, unreadable
-from engine.sheet_parts import Parts, cut, new_folder, rows_of_parts
+from engine.sheet_parts import Parts, cut, new_folder
 from engine.workbook import CODES_SHEET, IDENTITY_SHEET, INSTRUCTIONS_SHEET, Identity
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -93,15 +95,22 @@ class FormSheet:
     form: Form
     name: str                     # the sheet's name in the file
     columns: dict[str, int]       # field key -> 0-based column
-    table: Table = field(default_factory=lambda: Table([], {}, frozenset()))   # its rows, as columns
+    parts: list[Table] = field(default_factory=list)   # its rows, as columns: a table per part read,
+                                                       # for the checks to let go of each once done
 
     def __len__(self) -> int:
-        return len(self.table)
+        return sum(map(len, self.parts))
+
+    @property
+    def table(self) -> Table:
+        """The sheet's rows as one table."""
+        return _joined(self.parts) if self.parts else Table([], {}, frozenset())
 
     @property
     def rows(self) -> list[RawRow]:
         """The sheet's rows one by one (made when asked for)."""
-        return [self.table.raw(i) for i in range(len(self.table))]
+        table = self.table
+        return [table.raw(i) for i in range(len(table))]
 
 
 @dataclass
@@ -185,6 +194,7 @@ class _Sheets:
         self._folder: Path | None = None     # where large sheets are cut, made when one is
         self._cut: list[Parts] = []           # their parts, as they are written
         self._part_loader = ThreadPoolExecutor(max_workers=LOADS_AHEAD, thread_name_prefix="part-loader")
+        self._read: set[str] = set()          # sheets whose rows are all read
 
     def __enter__(self) -> _Sheets:
         return self
@@ -197,19 +207,30 @@ class _Sheets:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
-    def rows(self, name: str) -> Iterator[Sequence[Cell]]:
+    def rows(self, name: str) -> _SheetRows:
         """A sheet's rows, loaded on the first row asked for (or already, in the background).
         Once the last row is read the sheet's cells (calamine holds the whole sheet, or part)
         are let go: the rows it became should not have to share memory with it; only then is
-        the next sheet loaded."""
+        the next sheet loaded. A large sheet's rows can also be taken as columns (`_CutRows`)."""
+        return _SheetRows(self, name)
+
+    def _rows(self, name: str, owner: _SheetRows) -> Iterator[Sequence[Cell]]:
         loaded = self._loaded(name)
         if not isinstance(loaded, CalamineSheet):
-            yield from rows_of_parts(self._rows_of_parts(name, loaded))
+            owner.cut = _CutRows(self, name, loaded)
+            yield from owner.cut
         else:
             rows = _from_column_a(loaded)
             del loaded
             yield from rows
             del rows
+        self.read(name)
+
+    def read(self, name: str) -> None:
+        """The sheet's rows are all read: the next sheet to be read starts loading (once)."""
+        if name in self._read:
+            return
+        self._read.add(name)
         after = self.names[self.names.index(name) + 1:]
         following = next((n for n in after if n not in _NOT_READ), None)
         if following is not None:
@@ -242,43 +263,141 @@ class _Sheets:
         except Exception as exc:
             raise Unreadable(_diagnosis(self.path, exc)) from exc
 
-    def _rows_of_parts(self, name: str, parts: Parts) -> Iterator[Iterator[Sequence[Cell]]]:
-        """Each part's rows in turn, the next LOADS_AHEAD parts loading meanwhile (each once
-        it is written, on as many threads: calamine lets go of the GIL while it loads); one,
-        when each part carries a large shared strings table."""
-        def load(k: int) -> CalamineSheet | None:
-            part = parts.get(k)
-            if part is None:
-                return None
-            sheet = CalamineWorkbook.from_path(str(part)).get_sheet_by_name(name)
-            with suppress(OSError):     # calamine holds the cells, not the file; else at __exit__
-                part.unlink()
-            return sheet
-
-        at_once = 1 if parts.shared_table else LOADS_AHEAD
-        ahead = deque(self._part_loader.submit(load, k) for k in range(at_once))
-        k = at_once
-        while True:
-            try:
-                sheet = ahead.popleft().result()
-            except OSError:         # the parts' folder (a full disk): not the sender's file
-                raise
-            except Exception as exc:
-                raise Unreadable(_diagnosis(self.path, exc)) from exc
-            if sheet is None:
-                return
-            ahead.append(self._part_loader.submit(load, k))
-            k += 1
-            yield _from_column_a(sheet)
-            del sheet
-
-
 # Parts of a sheet loading at once, ahead of the one being read: both cores load while
 # the rows are made. With parts of 32 MB this held one part more than it gained (2.73
 # instead of 2.86 s, 358 instead of 302 MB); with parts of 16 MB (sheet_parts.PART_BYTES)
 # and one heap for all threads (bulk.one_malloc_arena) it reads the county's sheet a
 # quarter faster than one part of 32 MB at a time, at the same peak.
 LOADS_AHEAD = 2
+
+
+class _SheetRows(Iterator[Sequence[Cell]]):
+    """A sheet's rows (`_Sheets.rows`), loaded on the first asked for; `cut` is set once they
+    are known to come from a large sheet's parts."""
+
+    def __init__(self, sheets: _Sheets, name: str) -> None:
+        self._sheets, self._name = sheets, name
+        self._rows: Iterator[Sequence[Cell]] | None = None
+        self.cut: _CutRows | None = None
+
+    def __next__(self) -> Sequence[Cell]:
+        if self._rows is None:
+            self._rows = self._sheets._rows(self._name, self)
+        return next(self._rows)
+
+
+class _CutRows(Iterator[Sequence[Cell]]):
+    """A large sheet's rows, from the parts `sheet_parts` cuts it into: as rows, a part after
+    another, each loaded by calamine (LOADS_AHEAD at a time, one when each carries a large
+    shared strings table); or, once the caller knows the form's columns from the first
+    part's rows (the header is there), the rest of the first part as rows and every other
+    part straight into columns (`columns`, `part_columns`): no Python object per row, one
+    per distinct text, the loads letting go of the GIL throughout."""
+
+    def __init__(self, sheets: _Sheets, name: str, parts: Parts) -> None:
+        self.sheets, self.name, self.parts = sheets, name, parts
+        self.at_once = 1 if parts.shared_table else LOADS_AHEAD
+        self.loads: deque[Future[CalamineSheet | None]] = deque([self._submit(self._load, 0)])
+        self.next_part = 1            # the next part to load
+        self.current: Iterator[Sequence[Cell]] | None = None
+        self.part = -1                # the part whose rows are being given
+        self.given = 0                # rows given, empty ones between parts included
+
+    def _submit(self, job: Callable[[int], _T], k: int) -> Future[_T]:
+        return self.sheets._part_loader.submit(job, k)
+
+    def _load(self, k: int) -> CalamineSheet | None:
+        """Part k loaded by calamine; None past the last."""
+        part = self.parts.get(k)
+        if part is None:
+            return None
+        sheet = CalamineWorkbook.from_path(str(part)).get_sheet_by_name(self.name)
+        with suppress(OSError):     # calamine holds the cells, not the file; else at __exit__
+            part.unlink()
+        return sheet
+
+    def __next__(self) -> Sequence[Cell]:
+        while True:
+            if self.current is not None:
+                row = next(self.current, None)
+                if row is not None:
+                    self.given += 1
+                    return row
+                self.current = None
+            while self.part >= 0 and len(self.loads) < self.at_once:   # past the first part: all as rows
+                self.loads.append(self._submit(self._load, self.next_part))
+                self.next_part += 1
+            sheet = _loaded_part(self.sheets.path, self.loads.popleft())
+            if sheet is None:
+                raise StopIteration
+            self.part += 1
+            # calamine gives a part's rows from the sheet's first: empty up to the part's own
+            self.current = islice(_from_column_a(sheet), self.given, None)
+            del sheet
+
+    def first_part(self) -> Iterator[Sequence[Cell]] | None:
+        """The first part's rows not yet given, None when rows of another part have been."""
+        if self.part > 0:
+            return None
+        rows, self.current = self.current, None
+        if rows is None:
+            rows = iter(self)     # nothing given yet: the first part as rows
+        return rows
+
+    def columns(self, columns: dict[str, int]) -> Iterator[Table]:
+        """Every part after the first, as columns (`columns`: field -> 0-based column), in
+        order, LOADS_AHEAD loading at once (the first at once, while the caller takes the
+        first part's rows); then the sheet is read."""
+        from engine import part_columns  # noqa: F401  -- pyarrow (37 MB) only for a large sheet
+
+        loads = deque(self._submit(partial(self._load_columns, columns), k) for k in range(1, 1 + self.at_once))
+        return self._columns(columns, loads)
+
+    def _columns(self, columns: dict[str, int], loads: deque[Future[Table | None]]) -> Iterator[Table]:
+        k = 1 + self.at_once
+        while True:
+            table = _loaded_part(self.sheets.path, loads.popleft())
+            if table is None:
+                break
+            loads.append(self._submit(partial(self._load_columns, columns), k))
+            k += 1
+            yield table
+        self.sheets.read(self.name)
+
+    def _load_columns(self, columns: dict[str, int], k: int) -> Table | None:
+        """Part k's rows as columns: by fastexcel when it holds text only, else by calamine."""
+        part = self.parts.get(k)
+        if part is None:
+            return None
+        first = self.parts.first_rows[k]
+        end = self.parts.first_rows[k + 1] if self.parts.get(k + 1) is not None else \
+            None if self.parts.last_row is None else self.parts.last_row + 1
+        from engine import part_columns
+
+        taken = part_columns.load_columns(part, self.name, columns, first, end)
+        rough: frozenset[str] = frozenset()
+        if taken is None:       # a number or a date among its cells: calamine's cells as read
+            sheet = CalamineWorkbook.from_path(str(part)).get_sheet_by_name(self.name)
+            taken = part_columns.columns_of_rows(islice(_from_column_a(sheet), first - 1, None), first, columns)
+            del sheet
+            rough = frozenset(key for key, cells in taken.cells.items()
+                              if any(type(cell) is not str for cell in cells if cell is not None))
+        with suppress(OSError):
+            part.unlink()
+        return Table(taken.numbers, taken.cells, rough)
+
+
+_T = TypeVar("_T")
+
+
+def _loaded_part(path: Path, load: Future[_T]) -> _T:
+    """What a part's load gave; the file's problem when it failed (a full disk is not the sender's)."""
+    try:
+        return load.result()
+    except OSError:
+        raise
+    except Exception as exc:
+        raise Unreadable(_diagnosis(path, exc)) from exc
 
 
 def _from_column_a(sheet: CalamineSheet) -> Iterator[Sequence[Cell]]:
@@ -492,8 +611,8 @@ def _match_sheet(name: str, rows: Iterator[Sequence[Cell]], roster: bool = False
     lacking = [form[k].label for k in needed if k not in columns]
     if lacking:
         return form, lacking
-    table = _data_rows(chain(head[header_row + 1:], rows), columns, header_row + 1)
-    return FormSheet(form=form, name=name, columns=columns, table=table)
+    parts = _data_rows(head[header_row + 1:], rows, columns, header_row + 1)
+    return FormSheet(form=form, name=name, columns=columns, parts=parts)
 
 
 def _under(upper: Sequence[Cell], lower: Sequence[Cell]) -> list[Cell]:
@@ -501,16 +620,40 @@ def _under(upper: Sequence[Cell], lower: Sequence[Cell]) -> list[Cell]:
     return [low if low not in (None, "") else up for up, low in zip_longest(upper, lower)]
 
 
-def _data_rows(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int) -> Table:
-    """The non-empty rows after the header, as columns; `rows` has already yielded the header row.
+def _data_rows(head: list[Sequence[Cell]], rows: Iterator[Sequence[Cell]], columns: dict[str, int],
+               start: int) -> list[Table]:
+    """The non-empty rows after the header, as columns (a table, or one per part of a large
+    sheet): `head`, the rows read after the header row, then the rest of `rows`.
 
     A cell is taken unless it is empty or only spaces; text loses its surrounding spaces.
     The form's cells of each row are picked and trimmed as the row is read, equal texts kept
     once (codes, places and names repeat down a county's sheet: this halves the memory).
     Rows of text only (nearly all) are taken without a Python step per cell, into one list
-    a row after another, which the columns are cut from."""
+    a row after another, which the columns are cut from. A large sheet's parts after the
+    first are loaded straight into columns (`_CutRows`)."""
     with gc_paused():
-        return _columns_of(_picked(rows, columns, start))
+        cut = rows.cut if isinstance(rows, _SheetRows) else None
+        first = cut.first_part() if cut is not None else None
+        if cut is None or first is None:
+            return [_columns_of(_picked(chain(head, rows), columns, start))]
+        rest = cut.columns(columns)      # loading meanwhile
+        return [_columns_of(_picked(chain(head, first), columns, start)), *rest]
+
+
+def _joined(tables: list[Table]) -> Table:
+    """Tables of the same columns, one after another."""
+    if len(tables) == 1:
+        return tables[0]
+    keys = list(dict.fromkeys(key for table in tables for key in table.cells))
+    numbers: list[int] = []
+    cells: dict[str, list[Cell]] = {key: [] for key in keys}
+    rough: set[str] = set()
+    for table in tables:
+        numbers += table.numbers
+        for key in keys:
+            cells[key] += table.cells.get(key) or [None] * len(table)
+        rough.update(table.rough if table.rough is not None else keys)
+    return Table(numbers, cells, frozenset(rough))
 
 
 @dataclass

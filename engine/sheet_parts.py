@@ -9,7 +9,8 @@ shared strings, the same sheets) with only its share of that sheet's rows, so ca
 reads a part's cells exactly as it reads them in the whole file: dates by their format,
 numbers as numbers, text as text. The rows keep their numbers (their `r`): read in turn,
 the parts give the sheet's rows in order, each part after calamine's empty rows up to its
-first (`rows_of_parts` skips those).
+first (the reader skips those). `Parts.first_rows` and `Parts.last_row` say which rows each
+part holds, for a reader that takes a part's rows into columns (`part_columns`).
 
 What a part leaves out is what calamine does not read as cells: the sheet's dimension
 (which would make calamine reserve room for the whole sheet), and whatever follows the
@@ -36,9 +37,8 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from itertools import islice
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 from defusedxml import ElementTree
 
@@ -67,9 +67,6 @@ _ROWS_START, _ROWS_END, _ROW = b"<sheetData>", b"</sheetData>", b"<row "
 _CLOSE = b"</sheetData></worksheet>"
 _EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
-
-
-T = TypeVar("T")
 
 
 class NotCut(Exception):
@@ -124,7 +121,7 @@ def cut(path: Path, sheet: str, folder: Callable[[], Path]) -> Parts | None:
     except (NotCut, KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError, EOFError, zlib.error):
         archive.close()
         return None
-    return Parts(cutter.run(), shared_table=shared_table)
+    return Parts(cutter, shared_table=shared_table)
 
 
 def new_folder() -> Path:
@@ -144,22 +141,29 @@ STALE_SECONDS = 3600      # parts live for seconds: a folder untouched for an ho
 class Parts:
     """A sheet's parts as a thread of its own cuts them (inflating and writing let go of the
     GIL): `get(k)` waits for part k, None past the last; a failure of the cutting is raised
-    where the part it stopped would be."""
+    where the part it stopped would be. Once `get(k)` has returned part k, `first_rows[k]`
+    is the number of its first row (its `r`; 1 when the first part's has none, as calamine counts);
+    once the cutting has ended, `last_row` is the sheet's last row's (None when that row has
+    none): a reader of a part's rows can tell which rows it must give."""
 
-    def __init__(self, parts: Iterator[Path], *, shared_table: bool = False) -> None:
+    def __init__(self, cutter: _Cutter, *, shared_table: bool = False) -> None:
         self.shared_table = shared_table      # each part carries a large shared strings table: load one at a time
+        self.first_rows: list[int] = []
+        self.last_row: int | None = None
         self._changed = threading.Condition()
         self._written: list[Path] = []
         self._ended = False
         self._error: BaseException | None = None
-        threading.Thread(target=self._cut, args=(parts,), name="sheet-cutter", daemon=True).start()
+        threading.Thread(target=self._cut, args=(cutter,), name="sheet-cutter", daemon=True).start()
 
-    def _cut(self, parts: Iterator[Path]) -> None:
+    def _cut(self, cutter: _Cutter) -> None:
         try:
-            for part in parts:
+            for part, first_row in cutter.run():
                 with self._changed:
                     self._written.append(part)
+                    self.first_rows.append(first_row)
                     self._changed.notify_all()
+            self.last_row = cutter.last_row
         except BaseException as exc:  # noqa: BLE001 -- handed to the reader, raised there
             self._error = exc
         finally:
@@ -202,6 +206,8 @@ class _Cutter:
         self.out: IO[bytes] | None = None
         self.path: Path | None = None           # the part being written
         self.done: list[Path] = []              # the parts written
+        self.first_rows: list[int] = []         # the number of each part's first row, as it is started
+        self.last_row: int | None = None        # of the last row seen so far
         self.written = 0                        # bytes of rows in the part being written
         self.xml = archive.open(member)
         self.blocks = iter(lambda: self.xml.read(_BLOCK), b"")
@@ -211,10 +217,11 @@ class _Cutter:
             self.xml.close()
             raise
 
-    def run(self) -> Iterator[Path]:
-        """Write the parts, each given once written."""
+    def run(self) -> Iterator[tuple[Path, int]]:
+        """Write the parts, each given once written, with the number of its first row."""
         try:
-            yield from self._copy_rows()
+            for k, part in enumerate(self._copy_rows()):
+                yield part, self.first_rows[k]
         finally:        # closed whatever happens (Windows deletes no open file)
             if self.out is not None:
                 self.out.close()
@@ -245,6 +252,7 @@ class _Cutter:
             data += block
             if _ROWS_END in data:
                 break
+            self._note_rows(data)
             data = self._cut_where_full(data)
             yield from self.done[given:]
             given = len(self.done)
@@ -253,7 +261,9 @@ class _Cutter:
             raise zipfile.BadZipFile(f"{self.member}: the rows do not end")   # cut short
         for _ in self.blocks:       # read to the end: the zip checks the sheet's CRC there
             pass
-        self._write(self._cut_where_full(data[:end], last=True))
+        data = data[:end]
+        self._note_rows(data)
+        self._write(self._cut_where_full(data, last=True))
         self._close_part()
         yield from self.done[given:]
 
@@ -272,12 +282,23 @@ class _Cutter:
             self._write(data[:at])
             self._close_part()
             self._open_part()
+            self.first_rows.append(_row_number(data, at) or 1)     # numbered, as the loop above made sure
             data = data[at:]
         if last:
             return data
         keep = len(_ROWS_END)
         self._write(data[:-keep])
         return data[-keep:]
+
+    def _note_rows(self, data: bytes) -> None:
+        """Note the number of the first part's first row (the first data opens with it) and of
+        the last row in `data`. The last row's is None when it has none, or, once in a great
+        while, when a block ends inside its tag (too little of it is kept for the next data)."""
+        if not self.first_rows:
+            self.first_rows.append(_row_number(data, data.find(b"<row")) or 1)
+        at = data.rfind(b"<row")
+        if at >= 0:
+            self.last_row = _row_number(data, at)
 
     def _write(self, data: bytes) -> None:
         assert self.out is not None
@@ -303,12 +324,11 @@ class _Cutter:
         self.done.append(self.path)
 
 
-def rows_of_parts(sheets: Iterator[Iterator[T]]) -> Iterator[T]:
-    """The rows of a sheet's parts, in order: each part's rows after those of the parts
-    before it (calamine gives a part's rows from the sheet's first, empty up to its own)."""
-    done = 0
-    for rows in sheets:
-        for row in islice(rows, done, None):
-            done += 1
-            yield row
-        del rows    # an iterator used up still holds its part's cells: let go before the next loads
+def _row_number(data: bytes, at: int) -> int | None:
+    """The number (`r`) of the row whose tag starts at `at`; None when it has none, is cut off
+    before its end, or there is no tag (`at` < 0)."""
+    end = data.find(b">", at) if at >= 0 else -1
+    r = data.find(b' r="', at, end) if end >= 0 else -1
+    quote = data.find(b'"', r + 4, end) if r >= 0 else -1
+    digits = data[r + 4:quote] if quote >= 0 else b""
+    return int(digits) if digits.isdigit() else None

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import truth
+from operator import itemgetter, truth
 from pathlib import Path
 from typing import Any
 
@@ -197,11 +197,17 @@ def _by_shape(rows: Rows, cols: Sequence[str]) -> dict[tuple[str, ...], list[int
     return {tuple(compress(given, filled)): places for filled, places in groups.items()}
 
 
-def _picker(places: list[int], size: int) -> Callable[[Sequence[Any]], Iterable[Any]]:
-    """A column's values at `places` (of a column of `size`), in order, made as they are read."""
-    if len(places) == size:
-        return lambda column: column
-    return lambda column: map(column.__getitem__, places)
+def _picker(places: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A column's values at `places`, in order, picked in one C-level call (a tuple)."""
+    if len(places) == 1:
+        only = places[0]
+        return lambda column: (column[only],)
+    return itemgetter(*places)
+
+
+# Rows of a shape bound a batch at a time: each column's values picked at once (a tuple of
+# pointers), not one call a value, the batch's tuples freed before the next's are made.
+_BATCH = 10_000
 
 
 class Store:
@@ -361,13 +367,14 @@ class Store:
                                 f"SELECT {all_cols}, ?, ? FROM {table} WHERE {incoming}", (file_id, stamp, listed))
             for filled, places in _by_shape(rows, cols).items():
                 names = (*filled, *ROW_META)
-                pick = _picker(places, len(rows))
-                self.db.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) "
-                                    f"VALUES ({', '.join('?' * len(names))})", zip(
-                    *(pick(rows.values[c]) for c in filled), repeat(file_id), repeat(sheet),
-                    pick(rows.numbers), repeat(template_id), map(int, pick(rows.on_roster)),
-                    map(first_seen.get, pick(keys), repeat(stamp)) if first_seen else repeat(stamp),
-                    repeat(stamp), strict=False))     # the repeats end with the rows
+                sql = f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+                for start in range(0, len(places), _BATCH):
+                    pick = _picker(places[start:start + _BATCH])
+                    self.db.executemany(sql, zip(
+                        *(pick(rows.values[c]) for c in filled), repeat(file_id), repeat(sheet),
+                        pick(rows.numbers), repeat(template_id), map(int, pick(rows.on_roster)),
+                        map(first_seen.get, pick(keys), repeat(stamp)) if first_seen else repeat(stamp),
+                        repeat(stamp), strict=False))     # the repeats end with the rows
 
     def template_keys(self, kind: str, template_id: str) -> set[str]:
         table, _, key = TABLES[kind]

@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,43 @@ def test_a_sheet_cut_into_parts_reads_as_the_whole_sheet(tmp_path: Path, monkeyp
     assert not list((tmp_path / "tmp").iterdir()), "the parts are deleted once read"
 
 
+@pytest.mark.parametrize("block", [1 << 20, 1000], ids=["one block", "blocks of 1000 bytes"])
+@pytest.mark.parametrize("unnumbered", [False, True])
+def test_parts_know_the_numbers_of_their_first_rows_and_of_the_sheet_s_last(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unnumbered: bool, block: int) -> None:
+    """`first_rows[k]` is the number of part k's first row, `last_row` the sheet's last's, as
+    calamine numbers them (each part loaded alone starts at its first row: every row of the
+    sheet holds a cell), also when some rows leave out their number; None when the last does.
+    The sheet's XML is read in blocks (of 1 MB): the numbers are found across them."""
+    monkeypatch.setattr(sheet_parts, "CUT_BYTES", 0)
+    monkeypatch.setattr(sheet_parts, "PART_BYTES", PART)
+    monkeypatch.setattr(sheet_parts, "_BLOCK", block)
+    path = _typed_workbook(tmp_path / "big.xlsx", 300, constant_memory=True)
+    if unnumbered:      # the first row, every other from the 10th on, and the last, without a number
+        def unnumber(data: bytes) -> bytes:
+            tags = list(re.finditer(rb'<row r="\d+"[^>]*>', data))
+            assert len(tags) == 302
+            bare = {m.start() for n, m in enumerate(tags) if n >= 10 and n % 2 or n in (0, len(tags) - 1)}
+            return re.sub(rb'<row r="\d+"[^>]*>', lambda m: b"<row>" if m.start() in bare else m.group(0), data)
+
+        path = _rewritten(path, tmp_path / "unnumbered.xlsx", unnumber)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    parts = sheet_parts.cut(path, "人员登记", lambda: folder)
+    assert parts is not None
+    firsts = []
+    while (part := parts.get(len(firsts))) is not None:
+        assert len(parts.first_rows) > len(firsts), "known once the part is"
+        sheet = reader.CalamineWorkbook.from_path(str(part)).get_sheet_by_name("人员登记")
+        assert sheet.start is not None
+        firsts.append(sheet.start[0] + 1)
+    parts.wait()
+    whole = reader.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("人员登记")
+    assert whole.end is not None and len(firsts) >= 10
+    assert parts.first_rows == firsts and firsts[0] == 1
+    assert parts.last_row == (None if unnumbered else whole.end[0] + 1)
+
+
 def test_rows_without_numbers_are_never_the_first_of_a_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              cutting: list[sheet_parts.Parts]) -> None:
     """A row tag may leave out its number (`r`, optional in the format): a part never
@@ -151,11 +188,6 @@ def test_a_sheet_written_with_prefixed_tags_is_read_whole(tmp_path: Path, cuttin
     rows = dict(_all_rows(prefixed))
     assert len(cutting) == 1, "only the small sheet, written the usual way, was cut"
     assert len([r for r in rows["人员登记"] if any(c not in ("", None) for c in r)]) == 2 + 50   # title, header, rows
-
-
-def test_rows_of_parts_skip_each_part_s_leading_empty_rows() -> None:
-    parts: Sequence[list[list[str]]] = [[["a"], ["b"]], [[""], [""], ["c"]], [[""], [""], [""], [""], ["d"]]]
-    assert list(sheet_parts.rows_of_parts(iter(iter(p) for p in parts))) == [["a"], ["b"], ["c"], [""], ["d"]]
 
 
 def test_parts_left_by_a_killed_reader_are_removed_by_the_next_one(tmp_path: Path, cutting: list[sheet_parts.Parts]) -> None:
@@ -337,3 +369,51 @@ def test_a_large_batch_made_while_the_collector_paused_is_old_after_it(bulk: boo
     assert (cycle() is not None) is bulk
     gc.collect()                             # a full pass
     assert cycle() is None
+
+
+def test_a_form_sheet_read_in_parts_gives_the_columns_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large form sheet's parts after the first are loaded straight into columns (fastexcel,
+    or calamine for a part holding a number among its text): the same rows, row numbers,
+    cells and typed cells as the sheet read whole, through blank rows, spaces and an ID
+    Excel made a number."""
+    from engine.form import PERSONS
+
+    fields = [f for f in PERSONS.fields if f.required] + [PERSONS["landline"]]
+    path = tmp_path / "persons.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("人员登记")
+    sheet.write_row(0, 0, ["人员登记表"])
+    sheet.write_row(1, 0, [f.label for f in fields])
+    rng, row = random.Random(7), 1
+    for i in range(400):
+        row += rng.choice((1, 1, 1, 3))                 # blank rows now and then
+        for c, f in enumerate(fields):
+            if f.key == "id_number":
+                number = f"34062119800101{i:04d}"
+                if i == 350:                            # an ID Excel made a number, in a late part
+                    sheet.write_number(row, c, float(number))
+                else:
+                    sheet.write_string(row, c, number)
+            elif f.key == "landline":
+                if i % 7 == 0:
+                    sheet.write_string(row, c, " 0561-3051234\u3000")
+            else:
+                sheet.write_string(row, c, rng.choice((f"值{c}", f" 值{c} ", f"值{i}", "   ")))
+    book.close()
+    cutting = cut_everything(monkeypatch, 6 * PART)     # parts of some 25 rows: the header in the first
+    taken: list[bool] = []
+    from engine import part_columns
+
+    load_columns = part_columns.load_columns
+    monkeypatch.setattr(part_columns, "load_columns", lambda *args: taken.append(bool(got := load_columns(*args))) or got)
+    (parted,) = read_submission(path).sheets
+    assert cutting and cutting[0].count >= 10
+    # by calamine: the part with the number, and those ending in blank rows (fastexcel cannot
+    # tell those from rows missing at the start); the others by fastexcel
+    assert 1 <= taken.count(False) < taken.count(True) and len(taken) == cutting[0].count - 1
+    _whole(monkeypatch)
+    (whole,) = read_submission(path).sheets
+    assert parted.table.numbers == whole.table.numbers and len(whole.table) == 400
+    assert parted.table.cells == whole.table.cells
+    assert parted.table.rough == whole.table.rough == {"id_number"}
+    assert [r.values for r in parted.rows] == [r.values for r in whole.rows]
