@@ -5,7 +5,7 @@ a Python list per row and a string per cell. fastexcel loads a part into Arrow w
 let go; `load_columns` makes of it one list per wanted field, each text trimmed in Arrow and
 one Python object per distinct text of a column where texts repeat. It gives None whenever
 the part cannot be taken that way without changing what is read, and the caller reads that
-part with calamine, as before, its rows made into the same columns by `columns_of_rows`:
+part with calamine, as before, its rows made into the same columns as any sheet's:
 
 - a wanted column holding anything but text (a number, a date, a boolean): fastexcel would
   give a number as text (an ID Excel stored as 3.406211975120393e+17 as "340621197512039296"),
@@ -19,18 +19,15 @@ part with calamine, as before, its rows made into the same columns by `columns_o
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import fastexcel
 import pyarrow as pa
 import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    from engine.reader import Cell
+from engine.reader import Cell, Table
 
 # What str.strip() strips (str.isspace, Unicode 14; a test holds it to Python's). Arrow's own
 # utf8_trim_whitespace has differed from it between versions.
@@ -43,14 +40,7 @@ _SAMPLE = 200     # rows that show whether a column's texts repeat
 logging.getLogger("fastexcel.types.dtype").setLevel(logging.ERROR)
 
 
-@dataclass
-class Columns:
-    """A part's rows that are not blank, by column."""
-    numbers: list[int]             # 1-based sheet row of each row kept
-    cells: dict[str, list[Cell]]   # field key -> each kept row's cell: None where empty
-
-
-def load_columns(part: Path, sheet: str, columns: dict[str, int], first: int, end: int | None) -> Columns | None:
+def load_columns(part: Path, sheet: str, columns: dict[str, int], first: int, end: int | None) -> Table | None:
     """The wanted `columns` (field key -> 0-based column) of the part's rows `first` to
     `end - 1` (the next part's first row; None when unknown), each text trimmed, a text
     empty once trimmed None; rows with no wanted cell left out. None when the part must be
@@ -76,7 +66,7 @@ def load_columns(part: Path, sheet: str, columns: dict[str, int], first: int, en
     return taken
 
 
-def _columns(arrays: dict[int, pa.Array], columns: dict[str, int], first: int) -> Columns:
+def _columns(arrays: dict[int, pa.Array], columns: dict[str, int], first: int) -> Table:
     """The wanted columns of the part's rows (`arrays`: sheet column -> its texts), texts
     trimmed, blank rows left out."""
     texts = {c: _trimmed(a) for c, a in arrays.items()}
@@ -87,7 +77,8 @@ def _columns(arrays: dict[int, pa.Array], columns: dict[str, int], first: int) -
     else:
         numbers = list(range(first, first + len(keep)))
     blank: list[Cell] = [None] * len(numbers)
-    return Columns(numbers, {key: _python(texts[c]) if c in texts else blank.copy() for key, c in columns.items()})
+    return Table(numbers, {key: _python(texts[c]) if c in texts else blank.copy() for key, c in columns.items()},
+                 frozenset())
 
 
 def _text(dtype: pa.DataType) -> bool:
@@ -116,22 +107,3 @@ def _python(texts: pa.Array) -> list[Any]:
     indices = pc.fill_null(encoded.indices, len(distinct) - 1)     # int32
     at = indices.offset
     return list(map(distinct.__getitem__, memoryview(indices.buffers()[1]).cast("i")[at:at + len(indices)]))
-
-
-def columns_of_rows(rows: Iterable[Sequence[Cell]], first: int, columns: dict[str, int]) -> Columns:
-    """The same columns of a part's rows as calamine gives them (from column A, the first
-    being the sheet's row `first`): text trimmed, '' None, other cells as read (0 and False
-    are filled cells)."""
-    numbers: list[int] = []
-    cells: dict[str, list[Cell]] = {key: [] for key in columns}
-    for r, row in enumerate(rows, start=first):
-        values = [_cell(row[c]) if c < len(row) else None for c in columns.values()]
-        if any(v is not None for v in values):
-            numbers.append(r)
-            for out, v in zip(cells.values(), values, strict=True):
-                out.append(v)
-    return Columns(numbers, cells)
-
-
-def _cell(value: Cell) -> Cell:
-    return (value.strip() or None) if isinstance(value, str) else value

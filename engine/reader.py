@@ -348,8 +348,6 @@ class _CutRows(Iterator[Sequence[Cell]]):
         """Every part after the first, as columns (`columns`: field -> 0-based column), in
         order, LOADS_AHEAD loading at once (the first at once, while the caller takes the
         first part's rows); then the sheet is read."""
-        from engine import part_columns  # noqa: F401  -- pyarrow (37 MB) only for a large sheet
-
         loads = deque(self._submit(partial(self._load_columns, columns), k) for k in range(1, 1 + self.at_once))
         return self._columns(columns, loads)
 
@@ -372,19 +370,16 @@ class _CutRows(Iterator[Sequence[Cell]]):
         first = self.parts.first_rows[k]
         end = self.parts.first_rows[k + 1] if self.parts.get(k + 1) is not None else \
             None if self.parts.last_row is None else self.parts.last_row + 1
-        from engine import part_columns
+        from engine.part_columns import load_columns  # pyarrow (37 MB): only for a large sheet
 
-        taken = part_columns.load_columns(part, self.name, columns, first, end)
-        rough: frozenset[str] = frozenset()
+        taken = load_columns(part, self.name, columns, first, end)
         if taken is None:       # a number or a date among its cells: calamine's cells as read
             sheet = CalamineWorkbook.from_path(str(part)).get_sheet_by_name(self.name)
-            taken = part_columns.columns_of_rows(islice(_from_column_a(sheet), first - 1, None), first, columns)
+            taken = _columns_of(_picked(islice(_from_column_a(sheet), first - 1, None), columns, first - 1))
             del sheet
-            rough = frozenset(key for key, cells in taken.cells.items()
-                              if any(type(cell) is not str for cell in cells if cell is not None))
         with suppress(OSError):
             part.unlink()
-        return Table(taken.numbers, taken.cells, rough)
+        return taken
 
 
 _T = TypeVar("_T")

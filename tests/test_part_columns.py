@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 
@@ -21,8 +21,8 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from engine import sheet_parts
-from engine.part_columns import WHITESPACE, Columns, columns_of_rows, load_columns
-from engine.reader import Cell
+from engine.part_columns import WHITESPACE, load_columns
+from engine.reader import Cell, Table, _columns_of, _picked
 
 SHEET = "人员登记"
 # Wanted: column D is never written, column J lies right of every cell; F (numbers) and G
@@ -85,7 +85,7 @@ def _trimmed(cell: Cell) -> Cell:
     return None if cell is None else cell
 
 
-def _expected(rows: list[Sequence[Cell]], first: int, end: int) -> Columns:
+def _expected(rows: list[Sequence[Cell]], first: int, end: int) -> Table:
     """The wanted cells of the sheet's rows `first` to `end - 1` (`rows` from row 1, column A),
     trimmed, blank rows left out."""
     kept = []
@@ -94,7 +94,14 @@ def _expected(rows: list[Sequence[Cell]], first: int, end: int) -> Columns:
         values = [_trimmed(row[c]) if c < len(row) else None for c in COLUMNS.values()]
         if any(v is not None for v in values):
             kept.append((r, values))
-    return Columns([r for r, _ in kept], {key: [values[n] for _, values in kept] for n, key in enumerate(COLUMNS)})
+    return Table([r for r, _ in kept], {key: [values[n] for _, values in kept] for n, key in enumerate(COLUMNS)},
+                 frozenset())
+
+
+def _calamine_columns(rows: Iterable[Sequence[Cell]], first: int, columns: dict[str, int]) -> Table:
+    """A part's rows as calamine gives them, from its row `first`, made columns as the reader
+    makes the rows of a part fastexcel refuses."""
+    return _columns_of(_picked(iter(rows), columns, first - 1))
 
 
 def _from_column_a(path: Path) -> tuple[list[Sequence[Cell]], int]:
@@ -135,7 +142,8 @@ def test_each_part_s_columns_are_what_calamine_reads_in_the_whole_sheet(
         assert k or first == 3, "the first part starts at the sheet's first row, its header's"
         expected = _expected(whole, first, end)
         rows, left = _from_column_a(part)
-        assert columns_of_rows(islice(rows, first - 1, None), first, COLUMNS) == expected
+        read = _calamine_columns(islice(rows, first - 1, None), first, COLUMNS)
+        assert (read.numbers, read.cells) == (expected.numbers, expected.cells)
         columns = load_columns(part, SHEET, COLUMNS, first, end)
         typed = first <= float_row < end or first <= date_row < end
         lined_up = first in valued and end - 1 in valued
@@ -163,7 +171,7 @@ def test_a_number_or_date_in_a_part_is_kept_by_the_calamine_rows(tmp_path: Path,
     found: list[Cell] = []
     for part, first, _ in _parts(path, tmp_path / "parts", monkeypatch):
         rows, _ = _from_column_a(part)
-        columns = columns_of_rows(islice(rows, first - 1, None), first, COLUMNS)
+        columns = _calamine_columns(islice(rows, first - 1, None), first, COLUMNS)
         found += [c for key in ("id_number", "sex") for c in columns.cells[key] if not isinstance(c, str | None)]
     assert found == [dt.date(1980, 1, 17), 3.406211975120393e+17]
 
@@ -186,13 +194,13 @@ def test_a_wanted_column_of_anything_but_text_is_not_taken(tmp_path: Path, cells
     path = _small(tmp_path / "typed.xlsx", cells)
     end = len(cells) + 1
     assert load_columns(path, SHEET, {"a": 0, "b": 1}, 1, end) is None
-    assert load_columns(path, SHEET, {"a": 0}, 1, end) == Columns(list(range(1, end)), {"a": ["x"] * len(cells)}), \
+    assert load_columns(path, SHEET, {"a": 0}, 1, end) == Table(list(range(1, end)), {"a": ["x"] * len(cells)}, frozenset()), \
         "an unwanted column: no matter"
 
 
 def test_rows_that_cannot_be_lined_up_are_not_taken(tmp_path: Path) -> None:
     path = _small(tmp_path / "text.xlsx", ["a", "b"])
-    assert load_columns(path, SHEET, {"b": 1}, 1, 3) == Columns([1, 2], {"b": ["a", "b"]})
+    assert load_columns(path, SHEET, {"b": 1}, 1, 3) == Table([1, 2], {"b": ["a", "b"]}, frozenset())
     for first, end in ((1, 4), (0, 3), (2, 3), (1, None)):     # rows of the part missing, or unknown
         assert load_columns(path, SHEET, {"b": 1}, first, end) is None
     assert load_columns(tmp_path / "missing.xlsx", SHEET, {"b": 1}, 1, 3) is None
@@ -206,14 +214,15 @@ def test_an_empty_wanted_column_is_loaded_without_a_word(tmp_path: Path, caplog:
     book.worksheets()[0].write_column(0, 2, ["z", "z"])       # column B empty between
     book.close()
     columns = load_columns(tmp_path / "gap.xlsx", SHEET, {"a": 0, "b": 1}, 1, 3)
-    assert columns == Columns([1, 2], {"a": ["x", "y"], "b": [None, None]})
+    assert columns == Table([1, 2], {"a": ["x", "y"], "b": [None, None]}, frozenset())
     assert not [r for r in caplog.records if r.name.startswith("fastexcel")] and not capfd.readouterr().err
 
 
 def test_calamine_s_rows_make_the_same_columns() -> None:
     """Text trimmed, '' and None empty, anything else a filled cell; short rows padded."""
     rows: list[list[Cell]] = [["", 0.0], [" ", False], ["", "\u3000"], [None], ["x "], [dt.date(2020, 1, 1)]]
-    assert columns_of_rows(rows, 5, {"a": 0, "b": 1}) == Columns(
+    read = _calamine_columns(rows, 5, {"a": 0, "b": 1})
+    assert (read.numbers, read.cells) == (
         [5, 6, 9, 10], {"a": [None, None, "x", dt.date(2020, 1, 1)], "b": [0.0, False, None, None]})
 
 
