@@ -91,15 +91,7 @@ def check_table(table: Table, ctx: RowContext) -> CheckedTable:
         sheet.close_cells()
         for rule in _ROSTER_RULES[ctx.form.kind] if ctx.roster else _ROW_RULES[ctx.form.kind]:
             rule(sheet)
-        return CheckedTable(table.numbers, sheet.values, sheet.problems)
-
-
-def report(checked: CheckedRow, ctx: RowContext, f: Field | None, name: str, value: object = "",
-           **params: object) -> None:
-    """Add a problem of rule `name` to the row, located at field `f`."""
-    checked.problems.append(problem(
-        name, sheet=ctx.sheet, row=checked.row, column=f.label if f else "", field=f.key if f else "",
-        value=value, **params))
+        return sheet.result
 
 
 @dataclass
@@ -240,7 +232,7 @@ class _Sheet:
         blank: list[Cell] = [None] * size
         self.cells = cells = {key: table.cells.get(key) or blank for key in self.plan.keys}
         self.found: dict[int, list[tuple[int, Problem]]] = {}   # row -> (field's place, cell problem)
-        self.problems: dict[int, list[Problem]] = {}            # row -> its problems, once `close_cells`
+        self.result = CheckedTable(self.numbers, {}, {})        # once `close_cells`: values and problems
         self.ids: list[IdCheck | None] = [None] * size
         values: dict[str, list[str | None]] = {}
         for key in self.plan.text_keys:             # free text: as read, when the reader trimmed it
@@ -312,13 +304,13 @@ class _Sheet:
 
     def close_cells(self) -> None:
         """The cell problems found, each row's in the form's order; the rules' come after."""
-        self.problems = {i: [p for _, p in sorted(found, key=itemgetter(0))] for i, found in sorted(self.found.items())}
-        self.values = {key: self.values[key] for key in self.plan.keys if key in self.values}
+        self.result.problems = {i: [p for _, p in sorted(found, key=itemgetter(0))]
+                                for i, found in sorted(self.found.items())}
+        self.result.values = self.values = {key: self.values[key] for key in self.plan.keys if key in self.values}
 
     def report(self, i: int, f: Field, name: str, value: object = "", **params: object) -> None:
         """Add a problem of rule `name` to row i, located at field `f`."""
-        self.problems.setdefault(i, []).append(problem(
-            name, sheet=self.ctx.sheet, row=self.numbers[i], column=f.label, field=f.key, value=value, **params))
+        self.result.report(i, self.ctx, f, name, value, **params)
 
     def _report(self, i: int, f: Field, issue: Issue) -> None:
         self.found.setdefault(i, []).append(_cell_problem(self.ctx, self.plan, self.numbers[i], f, issue))
@@ -387,7 +379,7 @@ def _id_agrees(sheet: _Sheet) -> None:
         if date and date != birth:
             sheet.report(i, form["birth_date"], "birth_vs_id", date, expected=birth)
         births[i] = birth
-        if not sex and not any(p.field == "sex" for p in sheet.problems.get(i, ())):
+        if not sex and not any(p.field == "sex" for p in sheet.result.problems.get(i, ())):
             sexes[i] = id_sex
 
 
