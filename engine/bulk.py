@@ -7,8 +7,10 @@ from __future__ import annotations
 import ctypes
 import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
+from typing import Any
 
 
 @contextmanager
@@ -79,3 +81,14 @@ def give_back() -> None:
     except (OSError, AttributeError):
         return
     trim(0)
+
+
+def picker(places: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The items at `places` of a sequence (a row's cells, a column's values), as a tuple,
+    in one C-level call (itemgetter; it gives a bare item for one place, and needs one)."""
+    if not places:
+        return lambda items: ()
+    if len(places) == 1:
+        only = places[0]
+        return lambda items: (items[only],)
+    return itemgetter(*places)

@@ -27,13 +27,12 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice, repeat, zip_longest
-from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar
 
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
-from engine.bulk import gc_paused
+from engine.bulk import gc_paused, picker
 from engine.form import FORMS, Form, normalize_text
 from engine.problems import REFUSED_FORMATS, Problem, problem, unreadable
 from engine.sheet_parts import Parts, cut, new_folder
@@ -78,7 +77,7 @@ class Table:
 
     def select(self, rows: Sequence[int]) -> Table:
         """The rows at these places, in this order."""
-        pick = itemgetter(*rows) if len(rows) > 1 else (lambda column: (column[rows[0]],) if rows else ())
+        pick = picker(rows)
         return Table(list(pick(self.numbers)), {key: list(pick(column)) for key, column in self.cells.items()},
                      self.rough)
 
@@ -668,11 +667,11 @@ def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int)
     texts go into one list, not a tuple per row: a county's rows are read faster that way."""
     width = max(columns.values()) + 1
     head = [_padded(cells, width) for cells in islice(rows, _SAMPLE)]
-    sample = _picker(tuple(columns.values()))
+    sample = picker(tuple(columns.values()))
     repeats = _repeating([sample(cells) for cells in head], len(columns))
     shared = [(key, c) for (key, c), rep in zip(columns.items(), repeats, strict=True) if rep]
     others = [(key, c) for (key, c), rep in zip(columns.items(), repeats, strict=True) if not rep]
-    pick_shared, pick_others = _picker(tuple(c for _, c in shared)), _picker(tuple(c for _, c in others))
+    pick_shared, pick_others = picker(tuple(c for _, c in shared)), picker(tuple(c for _, c in others))
     one_copy, strip = _Pool().__getitem__, str.strip
     picked = _Picked(tuple(key for key, _ in shared + others))
     numbers, add_texts = picked.numbers, picked.texts.extend
@@ -680,7 +679,7 @@ def _picked(rows: Iterator[Sequence[Cell]], columns: dict[str, int], start: int)
         if len(cells) < width:
             cells = _padded(cells, width)
         try:    # the pool and strip refuse anything but text: rows with numbers or dates are kept as read
-            values = (*map(one_copy, pick_shared(cells)), *map(strip, pick_others(cells)))  # type: ignore[arg-type]
+            values = (*map(one_copy, pick_shared(cells)), *map(strip, pick_others(cells)))
         except TypeError:
             picked.mixed.append((r, pick_shared(cells) + pick_others(cells)))
             continue
@@ -742,16 +741,6 @@ def _columns_of(picked: _Picked) -> Table:
     order = sorted(range(len(table.numbers)), key=table.numbers.__getitem__)   # two runs in order
     ordered = table.select(order)
     return Table(ordered.numbers, ordered.cells, frozenset(rough))
-
-
-def _picker(indexes: tuple[int, ...]) -> Callable[[Sequence[Cell]], tuple[Cell, ...]]:
-    """The cells at `indexes` of a row, as a tuple (itemgetter gives a bare cell for one)."""
-    if not indexes:
-        return lambda cells: ()
-    if len(indexes) == 1:
-        only = indexes[0]
-        return lambda cells: (cells[only],)
-    return itemgetter(*indexes)
 
 
 def _filled(v: Cell) -> bool:

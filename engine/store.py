@@ -18,16 +18,16 @@ import datetime as dt
 import json
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import itemgetter, truth
+from operator import truth
 from pathlib import Path
 from typing import Any
 
 from engine import regions
-from engine.bulk import gc_paused
+from engine.bulk import gc_paused, picker
 from engine.figures import Figures, RegionFigures
 from engine.form import FORMS, INSURANCE_KEYS, PERSONS, UNITS, Form
 
@@ -197,14 +197,6 @@ def _by_shape(rows: Rows, cols: Sequence[str]) -> dict[tuple[str, ...], list[int
     return {tuple(compress(given, filled)): places for filled, places in groups.items()}
 
 
-def _picker(places: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
-    """A column's values at `places`, in order, picked in one C-level call (a tuple)."""
-    if len(places) == 1:
-        only = places[0]
-        return lambda column: (column[only],)
-    return itemgetter(*places)
-
-
 # Rows of a shape bound a batch at a time: each column's values picked at once (a tuple of
 # pointers), not one call a value, the batch's tuples freed before the next's are made.
 _BATCH = 10_000
@@ -369,7 +361,7 @@ class Store:
                 names = (*filled, *ROW_META)
                 sql = f"INSERT OR REPLACE INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
                 for start in range(0, len(places), _BATCH):
-                    pick = _picker(places[start:start + _BATCH])
+                    pick = picker(places[start:start + _BATCH])
                     self.db.executemany(sql, zip(
                         *(pick(rows.values[c]) for c in filled), repeat(file_id), repeat(sheet),
                         pick(rows.numbers), repeat(template_id), map(int, pick(rows.on_roster)),
