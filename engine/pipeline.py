@@ -57,10 +57,6 @@ class SheetResult:
     keys: list[str] = field(default_factory=list)             # each row's key (rules.row_key), as checked
     accepted: Rows = field(default_factory=Rows)              # the accepted rows' values
 
-    @property
-    def returned(self) -> list[tuple[RawRow, CheckedRow, bool]]:
-        return [r for r in self.rows if not r[1].ok]
-
     def count_rows(self) -> None:
         accepted = len(self.accepted)
         warnings = sum(any(p.severity == "warning" for p in checked.problems) for _, checked, _ in self.rows)
