@@ -207,9 +207,9 @@ def main() -> None:
         print(validate_with_frictionless(args.frictionless))
         return
     if args.steps:
-        from engine.bulk import one_malloc_arena
+        from engine.bulk import limit_malloc_arenas
 
-        one_malloc_arena()      # as `canbao` does before anything else
+        limit_malloc_arenas()      # as `canbao` does before anything else
         print(json.dumps(timed_steps(*args.steps)))
         return
     with tempfile.TemporaryDirectory() as tmp:

@@ -48,26 +48,28 @@ BULK_OBJECTS = 200_000
 
 
 M_ARENA_MAX = -8     # glibc's <malloc.h>: mallopt's parameter for the number of heaps
+MALLOC_ARENAS = 2    # the main thread's heap, and one shared by the threads that load a large sheet
 
 
-def one_malloc_arena() -> None:
-    """Have every thread of this process allocate from the C library's one main heap.
+def limit_malloc_arenas() -> None:
+    """Have this process's threads allocate from at most MALLOC_ARENAS of the C library's heaps.
 
     Call it first thing, before any thread starts. glibc gives each thread that allocates
-    its own heap (an arena), and memory freed there is often not given back to the system.
-    The reader loads each part of a large sheet in a thread (calamine, `engine.sheet_parts`):
-    what those loads left behind in the thread's heap made a county's ingest peak anywhere
-    from 383 to 435 MB from one run to the next (the rows made later could not reuse it).
-    With one heap the same ingest peaked at 375 MB in every run, and read no slower (the
-    threads allocate little at once: Python's own allocations hold the GIL). Only glibc
-    (Linux) is asked; elsewhere nothing is done."""
+    its own heap (an arena; up to eight per core), and memory freed there is often not
+    given back to the system. The reader loads the parts of a large sheet in two threads
+    (fastexcel, `engine.part_columns`): with glibc's default, a county's ingest peaked
+    40-50 MB higher (what the loads left in their heaps, which the rows made later could
+    not reuse). With a single heap for all threads the loading threads, which allocate
+    without the GIL, waited for the main thread's lock on it: the same ingest 0.45 s slower
+    (6.71-6.76 against 6.19-6.34 s, alternated), for 15-20 MB less than with two. Only
+    glibc (Linux) is asked; elsewhere nothing is done."""
     if not sys.platform.startswith("linux"):
         return
     try:
         mallopt = ctypes.CDLL(None).mallopt    # the C library this process runs on
     except (OSError, AttributeError):          # not glibc (musl has no mallopt)
         return
-    mallopt(M_ARENA_MAX, 1)
+    mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 def give_back() -> None:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import click
 
 from engine import console as out
-from engine.bulk import one_malloc_arena
+from engine.bulk import limit_malloc_arenas
 from engine.i18n import use_chinese
 from engine.pipeline import Outcome, process_file
 from engine.workspace import Workspace, WorkspaceError
@@ -374,9 +374,9 @@ def run() -> None:
     (logging, helper processes, temporary folders); then the process ends without freeing,
     one object at a time, what the command built: after a county's file, some 100,000 rows,
     that and the interpreter's last collection took 0.3-0.4 s for nothing. mypy ends the
-    same way (`mypy.util.hard_exit`). Before it starts, one heap for all threads
-    (`bulk.one_malloc_arena`)."""
-    one_malloc_arena()
+    same way (`mypy.util.hard_exit`). Before it starts, at most two heaps for all
+    threads (`bulk.limit_malloc_arenas`)."""
+    limit_malloc_arenas()
     try:
         main()
         code: object = 0

@@ -265,7 +265,7 @@ class _Sheets:
 # Parts of a sheet loading at once, ahead of the one being read: both cores load while
 # the rows are made. With parts of 32 MB this held one part more than it gained (2.73
 # instead of 2.86 s, 358 instead of 302 MB); with parts of 16 MB (sheet_parts.PART_BYTES)
-# and one heap for all threads (bulk.one_malloc_arena) it reads the county's sheet a
+# and two heaps for all threads (bulk.limit_malloc_arenas) it reads the county's sheet a
 # quarter faster than one part of 32 MB at a time, at the same peak.
 LOADS_AHEAD = 2
 
