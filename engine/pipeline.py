@@ -47,7 +47,8 @@ log = logging.getLogger("canbao.pipeline")
 @dataclass
 class SheetResult:
     """A sheet's checked rows: those with problems one by one, the accepted ones' values as
-    columns (for the merge), and their counts, counted once its checks are done (`count_rows`)."""
+    columns (for the merge; a chunk of rows each), and their counts, counted once its checks
+    are done (`count_rows`)."""
 
     form: Form
     sheet: FormSheet
@@ -55,13 +56,13 @@ class SheetResult:
                                                               # as sent, checked, on roster
     counts: dict[str, int] = field(default_factory=dict)      # read, accepted, returned, warnings, new
     keys: list[str] = field(default_factory=list)             # each row's key (rules.row_key), as checked
-    accepted: Rows = field(default_factory=Rows)              # the accepted rows' values
+    accepted: list[Rows] = field(default_factory=list)        # the accepted rows' values, a chunk each
 
     def count_rows(self) -> None:
-        accepted = len(self.accepted)
+        accepted = sum(map(len, self.accepted))
         warnings = sum(any(p.severity == "warning" for p in checked.problems) for _, checked, _ in self.rows)
         self.counts = {"read": len(self.keys), "accepted": accepted, "returned": len(self.keys) - accepted,
-                       "warnings": warnings, "new": self.accepted.on_roster.count(False)}
+                       "warnings": warnings, "new": sum(rows.on_roster.count(False) for rows in self.accepted)}
 
     def with_problems_only(self) -> SheetResult:
         """The sheet as its receipt shows it: the counts, and the rows with problems as they
@@ -358,8 +359,8 @@ class _CrossChecks:
         return found
 
     def run(self, chunk: Table, result: SheetResult) -> list[tuple[RawRow, CheckedRow, bool]]:
-        """Check a chunk's rows: its accepted rows' values go to `result.accepted`; its rows
-        with problems are returned (as sent, checked, on roster)."""
+        """Check a chunk's rows: its accepted rows' values go to `result.accepted`, as a chunk
+        of their own; its rows with problems are returned (as sent, checked, on roster)."""
         ctx, kind = self.ctx, self.ctx.form.kind
         checked = check_table(chunk, ctx)
         values, numbers, problems = checked.values, checked.numbers, checked.problems
@@ -382,7 +383,9 @@ class _CrossChecks:
             _check_roster(checked, ctx, roster, keys, on_roster, ok)
             _check_holders(self.ws, checked, ctx, self.outcome, ok)
             ok = checked.ok_rows()     # a conflict returns the row
-        result.accepted.extend(numbers, values, on_roster, ok)
+        accepted = Rows()
+        accepted.extend(numbers, values, on_roster, ok)
+        result.accepted.append(accepted)
         return [(chunk.raw(i), checked.row(i), on_roster[i]) for i in sorted(problems)]
 
     def _duplicates(self, checked: CheckedTable, keys: list[str]) -> None:
@@ -463,7 +466,7 @@ def _coverage(ws: Workspace, outcome: Outcome) -> None:
     if not outcome.village:
         return
     persons = next((s for s in outcome.sheets if s.form.kind == "persons"), None)
-    done = set(persons.accepted.values.get("id_number", ())) if persons else set()
+    done = {number for rows in persons.accepted for number in rows.values.get("id_number", ())} if persons else set()
     shown = ("person_no", "id_number", "name", "home_street")
     roster = ws.store.roster("persons", outcome.village, shown)
     outcome.roster_total = len(roster)
@@ -566,7 +569,8 @@ def _merge(ws: Workspace, outcome: Outcome, archived: Path, receipt: Path) -> No
     pending: list[tuple[str, str, str, bool]] = []
     for result in outcome.sheets:
         kind = result.form.kind
-        store.merge(kind, file_id, result.sheet.name, template, result.accepted)
+        for rows in result.accepted:
+            store.merge(kind, file_id, result.sheet.name, template, rows)
         pending.extend((kind, row_key(kind, c.values) or f"row:{raw.row}", c.values.get("region_code", ""),
                         on_roster) for raw, c, on_roster in result.rows if not c.ok)
     store.set_pending(template, file_id, pending + outcome.carried)
