@@ -89,7 +89,27 @@ if __name__ == "__main__":
 PEAK = """
 import os, resource, subprocess, sys, threading, time
 
-def tree_rss(root):
+# A process's children, from its threads' lists: cheap. The tree is sampled every 20 ms;
+# listing every process in /proc each time took 1.8 ms of CPU, some 9% of a core taken from
+# the command measured (a county's ingest, on two cores: 0.3-0.4 s of its wall time).
+# None where the kernel keeps no such list: then every process is listed, as before.
+def children_of(pid):
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found.extend(int(child) for child in f.read().split())
+        except FileNotFoundError:
+            return None
+        except OSError:
+            pass
+    return found
+
+def all_children():
     children = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -100,10 +120,17 @@ def tree_rss(root):
             children.setdefault(ppid, []).append(int(pid))
         except (OSError, IndexError, ValueError):
             pass
-    total, todo = 0, [root]
+    return children
+
+def tree_rss(root):
+    total, todo, scanned = 0, [root], None
     while todo:
         pid = todo.pop()
-        todo.extend(children.get(pid, []))
+        found = children_of(pid)
+        if found is None:
+            scanned = scanned or all_children()
+            found = scanned.get(pid, [])
+        todo.extend(found)
         try:
             with open(f"/proc/{pid}/statm") as f:
                 total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
