@@ -108,7 +108,8 @@ def main(path: Path, root: Path) -> dict[str, object]:
             helper.submit(stream_rows, [SheetResult(form, sheet, done).with_problems_only()])
             checked += time.perf_counter() - t
             t = time.perf_counter()
-            store.merge(kind, file_id, name, "CB-EXPORT-340621", part.accepted)
+            for rows in part.accepted:
+                store.merge(kind, file_id, name, "CB-EXPORT-340621", rows)
             merged += time.perf_counter() - t
             result.rows += done
         reader.join()
