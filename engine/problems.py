@@ -81,7 +81,7 @@ _CATALOGUE: tuple[Rule, ...] = (
     Rule("R062", "phone_format", "error", "电话号码格式错误",
          "“{column}”应为“区号-号码”（如 0561-3012345）或11位手机号，现在是“{value}”。"),
     Rule("R070", "duplicate_in_file", "error", "同一人在本表重复登记",
-         "身份证号码与本表第 {first} 行相同，同一人只登记一次。请删除重复的一行，或核对身份证号码。"),
+         "身份证号码与原文件第 {first} 行相同，同一人只登记一次。请删除重复的一行，或核对身份证号码。"),
     Rule("R071", "duplicate_across_villages", "error", "此人已由其他村（社区）登记",
          "此人已由“{other}”登记（{when}），本行未入库。请核实此人的常住地：确属本村请联系县区经办机构处理，否则请删除本行。"),
     Rule("R080", "not_on_roster", "warning", "名册外新增人员",
@@ -99,7 +99,7 @@ _CATALOGUE: tuple[Rule, ...] = (
     Rule("R111", "credit_code_check", "error", "统一社会信用代码校验位错误",
          "统一社会信用代码“{value}”的最后一位按国家标准应为 {expected}，请对照营业执照逐位核对。"),
     Rule("R112", "duplicate_unit", "error", "同一单位在本表重复登记",
-         "该单位与本表第 {first} 行重复，同一单位只登记一次。"),
+         "该单位与原文件第 {first} 行重复，同一单位只登记一次。"),
     # -- files ------------------------------------------------------------------------
     Rule("F001", "unreadable", "error", "文件无法读取",
          "文件无法作为 Excel 或 CSV 表格读取（{detail}）。请用 Excel/WPS 打开后另存为 .xlsx 再发送。"),

@@ -23,7 +23,14 @@ from engine.problems import Problem
 from engine.reader import Cell, cell_text
 from engine.store import FileRecord
 from engine.templates import blank_rows, write_village_workbook
-from engine.workbook import FormSheetWriter, FormWorkbook, Identity, Severity, SheetRow
+from engine.workbook import (
+    FIRST_DATA_ROW,
+    FormSheetWriter,
+    FormWorkbook,
+    Identity,
+    Severity,
+    SheetRow,
+)
 from engine.workspace import Workspace
 from engine.xlsxwriter_ext import write_cells
 
@@ -36,7 +43,9 @@ STATUS_TEXT = {
              "如果本文件才是最新的，请在 Excel/WPS 中打开、改正后重新保存再发送。",
     "checked": "仅检查：这是发送前的检查结果，没有登记入库。",
 }
-PROBLEM_HEADERS = ("工作表", "行号", "列", "填写的值", "问题", "说明", "类别", "规则代码")
+# 行号: where the row is in this receipt's sheet of its form, the row to correct (the receipt
+# holds only the rows with problems); 原文件行号: where it was in the file sent.
+PROBLEM_HEADERS = ("工作表", "行号", "原文件行号", "列", "填写的值", "问题", "说明", "类别", "规则代码")
 SEVERITY_TEXT = {"error": "错误（须改正）", "warning": "提醒（请核实）"}
 # The rows taken and the rows returned, by whether the file was only checked: a check
 # registers nobody, and its receipt must not say so.
@@ -83,7 +92,8 @@ def write_receipt_file(path: Path, identity: Identity, outcome: Outcome, earlier
     if outcome.village and earlier is None:
         def front(book: FormWorkbook) -> None:
             _summary_sheet(book.add_sheet("回执"), book, outcome, earlier)
-            _ProblemSheet(book).add(outcome.problems).finish()
+            shown = {**_shown_rows(outcome.sheets, PERSONS), **_shown_rows(outcome.sheets, UNITS)}
+            _ProblemSheet(book).add(outcome.problems, shown).finish()
             _missing_sheet(book, "未登记名单", outcome.missing)
             if outcome.withdrawn.get("persons"):
                 _missing_sheet(book, "移出登记名单", outcome.withdrawn["persons"])
@@ -123,14 +133,15 @@ class ReceiptWriter:
         """Problems for the list, and rows with their sheets (rows without problems are skipped)."""
         self.problems.add(problems)
         for result in results:
-            self.problems.add(p for _, checked, _ in result.rows for p in checked.problems)
             rows = list(_sheet_rows([result], result.form))
-            if not rows:
-                continue
             form = result.form
-            if form.kind not in self.sheets:
+            if rows and form.kind not in self.sheets:
                 self.sheets[form.kind] = self.book.begin_form_sheet(form, title=f"{form.name}　有问题的行", derived=True)
-            self.sheets[form.kind].write(rows)
+            sheet = self.sheets.get(form.kind)
+            shown = _shown_rows([result], form, sheet.next_row if sheet else FIRST_DATA_ROW)
+            self.problems.add((p for _, checked, _ in result.rows for p in checked.problems), shown)
+            if sheet is not None and rows:
+                sheet.write(rows)
 
     def close(self, outcome: Outcome, earlier: FileRecord | None = None) -> Path:
         try:
@@ -167,8 +178,19 @@ def end_streamed(outcome: Outcome) -> Path:
     return receipt.close(outcome)
 
 
+def _shown_rows(results: Iterable[SheetResult], form: Form, first: int = FIRST_DATA_ROW) -> dict[tuple[str, int], int]:
+    """Where `_sheet_rows` puts each row of a form's sheet in the receipt, from the 0-based
+    row `first` on: (sheet name as sent, row as sent) -> row in the receipt (1-based)."""
+    result = next((s for s in results if s.form.kind == form.kind), None)
+    if result is None:
+        return {}
+    sent = (raw.row for raw, checked, _ in result.rows if checked.problems)
+    return {(result.sheet.name, row): first + 1 + k for k, row in enumerate(sent)}
+
+
 def _sheet_rows(results: Iterable[SheetResult], form: Form) -> Iterable[SheetRow]:
-    """The sender's rows that have problems, as they sent them, problem cells marked."""
+    """The sender's rows that have problems, as they sent them, problem cells marked
+    (where they land: `_shown_rows`)."""
     result = next((s for s in results if s.form.kind == form.kind), None)
     if result is None:
         return
@@ -264,9 +286,11 @@ def _next_step(outcome: Outcome) -> str:
 
 
 class _ProblemSheet:
-    """问题清单: one line per problem (sheet, row, column, value, rule, message), added in parts."""
+    """问题清单: one line per problem (sheet, row in the receipt, row sent, column, value, rule,
+    message), added in parts."""
 
-    WIDTHS = (10, 7, 14, 22, 20, 70, 14, 9)
+    WIDTHS = (10, 7, 9, 14, 22, 20, 70, 14, 9)
+    MESSAGE = PROBLEM_HEADERS.index("说明")
 
     def __init__(self, book: FormWorkbook) -> None:
         self.ws = ws = book.add_sheet("问题清单")
@@ -276,17 +300,21 @@ class _ProblemSheet:
         ws.write_row(0, 0, PROBLEM_HEADERS, self.fmt.header)
         self.rows = 0
 
-    def add(self, problems: Iterable[Problem]) -> _ProblemSheet:
-        ws, f = self.ws, self.fmt
-        per_line = int(self.WIDTHS[5] * 0.85)     # CJK text runs wider than its cell count
+    def add(self, problems: Iterable[Problem], shown: Mapping[tuple[str, int], int] | None = None) -> _ProblemSheet:
+        """`shown`: where the rows are in this receipt (`_shown_rows`); a row not shown has
+        only its row as sent."""
+        ws, f, shown = self.ws, self.fmt, shown or {}
+        per_line = int(self.WIDTHS[self.MESSAGE] * 0.85)     # CJK text runs wider than its cell count
         for p in problems:
             self.rows = r = self.rows + 1
             lines = -(-cell_len(p.message) // per_line)
             if lines > 1:
                 ws.set_row(r, 14 * lines)
-            write_cells(ws, r, {0: (p.sheet, f.value), 1: (p.row, f.count) if p.row else (None, f.value),
-                                2: (p.column, f.value), 3: (p.value, f.value), 4: (p.title, f.value),
-                                5: (p.message, f.value), 6: (SEVERITY_TEXT[p.severity], f.value), 7: (p.rule, f.value)})
+            here = shown.get((p.sheet, p.row)) if p.row else None
+            write_cells(ws, r, {0: (p.sheet, f.value), 1: (here, f.count) if here else (None, f.value),
+                                2: (p.row, f.count) if p.row else (None, f.value),
+                                3: (p.column, f.value), 4: (p.value, f.value), 5: (p.title, f.value),
+                                6: (p.message, f.value), 7: (SEVERITY_TEXT[p.severity], f.value), 8: (p.rule, f.value)})
         return self
 
     def finish(self) -> None:

@@ -91,6 +91,27 @@ def header_columns(sheet: Any) -> dict[str, int]:
     raise AssertionError("no header row")
 
 
+def assert_problem_rows_point_into_the_receipt(outcome: Any) -> None:
+    """Each line of a receipt's 问题清单 that has a 行号 points at the row of the receipt's
+    own sheet that holds the row it was sent as (原文件行号): the same name (persons) or unit
+    name (units) there. The receipt holds only the rows with problems, so the two differ."""
+    from engine.reader import cell_text
+
+    book = openpyxl.load_workbook(outcome.receipt)
+    lines = [r for r in book["问题清单"].iter_rows(min_row=2, values_only=True) if r[0] and r[1]]
+    assert lines, "no problem of a row in the receipt"
+    moved = 0
+    for sheet_name, here, sent, *_ in lines:
+        result = next(s for s in outcome.sheets if s.sheet.name == sheet_name)
+        raw = next(raw for raw, _, _ in result.rows if raw.row == sent)
+        key = "name" if result.form.kind == "persons" else "unit_name"
+        sheet = book[result.form.sheet]
+        column = next(c.column for row in sheet.iter_rows(max_row=6) for c in row if c.value == result.form[key].label)
+        assert sheet.cell(int(here), column).value == (cell_text(raw.values.get(key)) or None)
+        moved += here != sent
+    assert moved, "the rows with problems are gathered at the top of the receipt's sheets"
+
+
 def fill_like_staff(template: Path, target: Path, roster_persons: list[dict[str, str]], *,
                     visit: int, seed: int = 1, edit: Callable[[Any, dict[str, int]], None] | None = None) -> list[int]:
     """Fill the first `visit` roster rows of a template with openpyxl as staff would type them

@@ -14,7 +14,13 @@ from engine.reader import read_submission
 from engine.reports import summary_path
 from engine.watching import watch_workspace
 from engine.workspace import Workspace
-from tests.conftest import busiest_village, fill_like_staff, header_columns, template_of
+from tests.conftest import (
+    assert_problem_rows_point_into_the_receipt,
+    busiest_village,
+    fill_like_staff,
+    header_columns,
+    template_of,
+)
 
 
 def _run_watcher(ws: Workspace) -> list:  # type: ignore[type-arg]
@@ -59,7 +65,8 @@ def test_template_filled_returned_checked_merged_summarised(county: Workspace, c
     assert counts["本村名册人数"] == len(persons)
     assert counts["本村尚未登记（见“未登记名单”）"] == len(persons) - len(filled) + 1
     problems = _problems(outcome.receipt)
-    assert [(p[1], p[2], p[7]) for p in problems if p[7] == "R030"] == [(bad_row[0], "养老保险", "R030")]
+    assert [(p[2], p[3], p[8]) for p in problems if p[8] == "R030"] == [(bad_row[0], "养老保险", "R030")]
+    assert_problem_rows_point_into_the_receipt(outcome)
 
     status = county.store.figures(county.region.code).status_json()
     assert status["region"]["persons"] == {

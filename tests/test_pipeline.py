@@ -16,7 +16,12 @@ from engine.demo_data import Roster
 from engine.pipeline import process_file
 from engine.problems import BY_NAME
 from engine.workspace import Workspace
-from tests.conftest import busiest_village, fill_like_staff, template_of
+from tests.conftest import (
+    assert_problem_rows_point_into_the_receipt,
+    busiest_village,
+    fill_like_staff,
+    template_of,
+)
 
 
 def _rules(outcome) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
@@ -295,6 +300,7 @@ def test_a_countys_receipt_written_while_its_rows_are_checked_is_the_same(
     cells = _receipt_cells(helped.receipt)
     assert cells == _receipt_cells(here.receipt)
     assert list(cells)[:2] == ["回执", "问题清单"] and list(cells).index("人员登记") < list(cells).index("单位登记")
+    assert_problem_rows_point_into_the_receipt(helped)
     assert county.store.figures(COUNTY).region.registered == twin.store.figures(COUNTY).region.registered > 0
     # Exported again without five persons: it withdraws them, so its receipt waits for the rows.
     later = process_file(county, _county_export(tmp_path / "again.xlsx", filled.persons[5:]))
