@@ -20,7 +20,8 @@ from engine import regions
 from engine.form import FORM_VERSION, PERSONS, UNITS, Form
 from engine.pipeline import Outcome, SheetResult
 from engine.problems import Problem
-from engine.reader import Cell, cell_text
+from engine.reader import Cell, RawRow, cell_text
+from engine.rules import CheckedRow
 from engine.store import FileRecord
 from engine.templates import blank_rows, write_village_workbook
 from engine.workbook import (
@@ -178,25 +179,26 @@ def end_streamed(outcome: Outcome) -> Path:
     return receipt.close(outcome)
 
 
+def _problem_rows(results: Iterable[SheetResult], form: Form) -> tuple[str, list[tuple[RawRow, CheckedRow, bool]]]:
+    """A form's sheet's name as sent, and its rows that have problems, in the order the
+    receipt shows them ("" and none when the file has no such sheet)."""
+    result = next((s for s in results if s.form.kind == form.kind), None)
+    if result is None:
+        return "", []
+    return result.sheet.name, [row for row in result.rows if row[1].problems]
+
+
 def _shown_rows(results: Iterable[SheetResult], form: Form, first: int = FIRST_DATA_ROW) -> dict[tuple[str, int], int]:
     """Where `_sheet_rows` puts each row of a form's sheet in the receipt, from the 0-based
     row `first` on: (sheet name as sent, row as sent) -> row in the receipt (1-based)."""
-    result = next((s for s in results if s.form.kind == form.kind), None)
-    if result is None:
-        return {}
-    sent = (raw.row for raw, checked, _ in result.rows if checked.problems)
-    return {(result.sheet.name, row): first + 1 + k for k, row in enumerate(sent)}
+    name, rows = _problem_rows(results, form)
+    return {(name, raw.row): first + 1 + k for k, (raw, _, _) in enumerate(rows)}
 
 
 def _sheet_rows(results: Iterable[SheetResult], form: Form) -> Iterable[SheetRow]:
     """The sender's rows that have problems, as they sent them, problem cells marked
     (where they land: `_shown_rows`)."""
-    result = next((s for s in results if s.form.kind == form.kind), None)
-    if result is None:
-        return
-    for raw, checked, on_roster in result.rows:
-        if not checked.problems:
-            continue
+    for raw, checked, on_roster in _problem_rows(results, form)[1]:
         marks: dict[str, tuple[Severity, str]] = {}
         for p in sorted(checked.problems, key=lambda p: p.severity != "error"):
             key = p.field if p.field and not form[p.field].derived else _LOCATOR[form.kind]
