@@ -146,7 +146,7 @@ def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
     pipeline._archive = clock("archive", pipeline._archive)
     pipeline.read_submission = clock("read", pipeline.read_submission)
     pipeline._check_sheet = clock("checks", pipeline._check_sheet)
-    pipeline.check_table = clock("check_rows_in", pipeline.check_table)
+    pipeline.check_table = clock("check_table_in", pipeline.check_table)
     pipeline._merge = clock("merge", pipeline._merge)
     jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
     submit, result = parallel.Helper.submit, parallel.Helper.result
@@ -178,7 +178,7 @@ def timed_steps(path: Path, workspace: Path) -> dict[str, float]:
     start = time.perf_counter()
     for sheet in sub.sheets:
         rules.check_table(sheet.table, rules.RowContext(sheet.name, sheet.form, dt.date.today()))
-    spent["check_rows"] = time.perf_counter() - start
+    spent["check_table"] = time.perf_counter() - start
     return spent
 
 
@@ -275,12 +275,12 @@ def report(results: dict[str, Timing], steps: dict[str, float]) -> None:
     other = total - sum(steps.get(k, 0.0) for k in ("archive", "read", "checks", "hand_over", "merge", "wait"))
     print(f"\none ingest, step by step ({total:.2f} s in process, imports excluded):")
     for name, label in (("archive", "archive + SHA-256"), ("read", "read (calamine + rows)"),
-                        ("checks", "checks (pipeline._check_sheet)"), ("check_rows_in", "  of which check_table"),
+                        ("checks", "checks (pipeline._check_sheet)"), ("check_table_in", "  of which check_table"),
                         ("hand_over", "receipt rows to the helper"), ("merge", "merge (engine.store)"),
                         ("wait", "wait for the receipt")):
         print(f"  {label:32} {steps.get(name, 0.0):7.2f} s {steps.get(name, 0.0) / total:6.1%}")
     print(f"  {'other (a small receipt too)':32} {other:7.2f} s {other / total:6.1%}")
-    print(f"  {'check_table, same rows (a sheet at a time)':32} {steps['check_rows']:7.2f} s")
+    print(f"  {'check_table, same rows (a sheet at a time)':32} {steps['check_table']:7.2f} s")
     if "receipt" in steps:
         print(f"  {'receipt (the helper job, alone)':32} {steps['receipt']:7.2f} s")
 
